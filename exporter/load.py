@@ -1,0 +1,420 @@
+"""Bank files → validated, typed model, with every problem reported in one run.
+
+Order of work: bytes → UTF-8 → tabs → YAML nodes (duplicate keys) → JSON Schema → rules the
+schema cannot state (ids unique across files) → dataclasses. Each stage keeps going after a
+problem so that an author fixing a bank sees all of them at once, not one per CI run.
+"""
+
+from __future__ import annotations
+
+import difflib
+from importlib import resources
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+
+from .diagnostics import Diagnostic
+from .model import (
+    Answer,
+    Bank,
+    Check,
+    Choice,
+    Feedback,
+    Loc,
+    Pair,
+    Question,
+)
+from .yamlsource import Document, JsonPath, decode, parse, tab_indents
+
+BANK_SUFFIXES = (".yaml", ".yml")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    # schema/ is installed as the package exporter._schema (see pyproject.toml).
+    source = resources.files("exporter._schema").joinpath("bank.schema.json")
+    return json.loads(source.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema())
+
+
+def choice_letter(index: int) -> str:
+    """A, B, …, Z, AA, AB: how instructors refer to options."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+class PathError(Exception):
+    """A command-line path that does not exist or holds no bank: a usage error (exit 2)."""
+
+
+def bank_files(paths: Iterable[str]) -> list[Path]:
+    """Expand directories to their bank files, sorted so runs are reproducible."""
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.suffix in BANK_SUFFIXES
+                    and f.is_file()
+                    and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                )
+            )
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise PathError(f"{raw}: no such file or directory")
+    if not found:
+        raise PathError(f"no bank files (*.yaml, *.yml) in {', '.join(map(str, paths))}")
+    return found
+
+
+def load_banks(paths: Iterable[str]) -> tuple[list[Bank], list[Diagnostic]]:
+    """Load every bank file under `paths`; returns the banks that loaded and all problems."""
+    banks: list[Bank] = []
+    problems: list[Diagnostic] = []
+    seen_ids: dict[str, Loc] = {}
+    for file in bank_files(paths):
+        bank, found = load_file(file)
+        problems.extend(found)
+        if bank is None:
+            continue
+        kept = []
+        for q in bank.questions:
+            if q.id in seen_ids:
+                first = seen_ids[q.id]
+                problems.append(
+                    Diagnostic(
+                        q.loc,
+                        "E201",
+                        f"duplicate id `{q.id}` (first used at {first}); ids are unique across the "
+                        "whole bank and never reused: give this question a new id",
+                    )
+                )
+                continue
+            seen_ids[q.id] = q.loc
+            kept.append(q)
+        banks.append(Bank(bank.name, bank.title, bank.path, tuple(kept), bank.category, bank.description))
+    return banks, problems
+
+
+def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
+    path = file.as_posix()
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(Loc(path, 1, 1), "E000", f"cannot read file: {exc.strerror}")]
+    text, problems = decode(path, raw)
+    if text is None:
+        return None, problems
+    problems = tab_indents(path, text)
+    doc, found = parse(path, text)
+    problems.extend(found)
+    if doc is None:
+        return None, problems
+    errors = list(_validator().iter_errors(doc.data))
+    problems.extend(schema_errors(doc, errors))
+    bad_paths = [tuple(e.absolute_path) for e in errors]
+    if any(len(p) < 2 or p[0] != "questions" for p in bad_paths):
+        return None, problems  # the bank itself is malformed: nothing to build a model from
+    bad_questions = {p[1] for p in bad_paths}
+    questions = [
+        _question(doc, i, q)
+        for i, q in enumerate(doc.data["questions"])
+        if i not in bad_questions
+    ]
+    problems.extend(_bank_rules(doc, questions))
+    data = doc.data
+    bank = Bank(
+        name=file.stem,
+        title=data["title"],
+        path=path,
+        questions=tuple(questions),
+        category=tuple(data.get("category", ())),
+        description=data.get("description"),
+    )
+    return bank, problems
+
+
+# --- schema errors, translated into messages an author can act on -----------------------
+
+
+def _where(path: JsonPath, doc: Document) -> str:
+    """A JSON path the author can read: `questions[3].choices[1].text`, or the question id."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    out = f"`{out}`" if out else "the bank"
+    if len(path) >= 2 and path[0] == "questions":
+        q = doc.data["questions"][path[1]]
+        if isinstance(q, dict) and isinstance(q.get("id"), str):
+            out += f" (question `{q['id']}`)"
+    return out
+
+
+def _properties_at(path: JsonPath, data: Any) -> list[str]:
+    """The field names the schema allows at this place, for "did you mean" hints."""
+    defs = schema()["$defs"]
+    parts = [p for p in path if not isinstance(p, int)]
+    if not parts:
+        return list(schema()["properties"])
+    mapping = {
+        ("questions",): defs["question"],
+        ("questions", "choices"): defs["choice"],
+        ("questions", "check"): defs["check"]["else"],
+        ("questions", "feedback"): defs["question"]["properties"]["feedback"],
+        ("questions", "answers"): defs["question"]["properties"]["answers"]["items"],
+        ("questions", "pairs"): defs["question"]["properties"]["pairs"]["items"],
+    }
+    node = mapping.get(tuple(parts))
+    names = list(node.get("properties", {})) if node else []
+    if tuple(parts) == ("questions", "check"):
+        names.append("manual")
+    return names
+
+
+def _hint(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+_TYPE_NAMES = {"string": "text", "number": "a number", "boolean": "true or false", "array": "a list", "object": "a mapping"}
+
+
+def _type_name(t: Any) -> str:
+    if isinstance(t, list):
+        return " or ".join(_TYPE_NAMES.get(x, x) for x in t)
+    return _TYPE_NAMES.get(t, str(t))
+
+
+def schema_errors(doc: Document, errors: list[jsonschema.ValidationError]) -> Iterable[Diagnostic]:
+    errors = sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    seen: set[tuple[Loc, str]] = set()
+    for err in errors:
+        for diag in _translate(err, doc):
+            key = (diag.loc, diag.message)
+            if key not in seen:
+                seen.add(key)
+                yield diag
+
+
+def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagnostic]:
+    path: JsonPath = tuple(err.absolute_path)
+    where = _where(path, doc)
+    field = path[-1] if path and not isinstance(path[-1], int) else None
+    kind = err.validator
+    qtype = None
+    if len(path) >= 2 and path[0] == "questions" and isinstance(doc.data["questions"][path[1]], dict):
+        qtype = doc.data["questions"][path[1]].get("type")
+
+    if kind == "additionalProperties":
+        allowed = _properties_at(path, doc.data)
+        extras = sorted(set(err.instance) - set(allowed))
+        for extra in extras:
+            yield Diagnostic(
+                doc.key_loc(path + (extra,)),
+                "E101",
+                f"unknown field `{extra}` in {where}{_hint(extra, allowed)}",
+            )
+        return
+    if kind == "required":
+        missing = re.match(r"'([^']+)' is a required property", err.message)
+        name = missing.group(1) if missing else err.message
+        needs = f" (a {qtype} question needs it)" if qtype and name in ("choices", "answer", "tolerance", "answers", "pairs") else ""
+        yield Diagnostic(doc.loc(path), "E102", f"missing required field `{name}` in {where}{needs}")
+        return
+    if kind == "type":
+        got = type(err.instance).__name__.replace("str", "text").replace("NoneType", "nothing")
+        yield Diagnostic(doc.loc(path), "E103", f"{where} must be {_type_name(err.validator_value)}, not {got}")
+        return
+    if kind == "enum":
+        options = [str(o) for o in err.validator_value]
+        yield Diagnostic(
+            doc.loc(path),
+            "E104",
+            f"{where} is `{err.instance}`, which is not one of {', '.join(options)}{_hint(str(err.instance), options)}",
+        )
+        return
+    if kind == "pattern":
+        what = {
+            "id": "an id is lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit (e.g. `chain-rule-1`)",
+            "symbols": "a symbol is a name, optionally with a shape: `t`, `x[8]`, `W[3,8]`",
+        }.get(str(path[-2]) if len(path) >= 2 and isinstance(path[-1], int) else str(field), f"it must match {err.validator_value}")
+        yield Diagnostic(doc.loc(path), "E105", f"{where} = {err.instance!r} is not allowed: {what}")
+        return
+    if kind in ("contains", "minContains", "maxContains"):
+        n = sum(1 for c in err.instance if isinstance(c, dict) and c.get("correct") is True)
+        need = "exactly one choice" if qtype == "multiple_choice" else "at least one choice"
+        yield Diagnostic(
+            doc.loc(path),
+            "E106",
+            f"a {qtype} question needs {need} with `correct: true`; found {n}"
+            + ("; use type multiple_answers for several correct options" if qtype == "multiple_choice" and n > 1 else ""),
+        )
+        return
+    if kind == "minItems":
+        yield Diagnostic(doc.loc(path), "E107", f"{where} needs at least {err.validator_value} item(s), has {len(err.instance)}")
+        return
+    if kind == "uniqueItems":
+        yield Diagnostic(doc.loc(path), "E108", f"{where} lists the same item twice")
+        return
+    if kind in ("minimum", "exclusiveMinimum"):
+        op = "≥" if kind == "minimum" else ">"
+        yield Diagnostic(doc.loc(path), "E109", f"{where} must be {op} {err.validator_value}, is {err.instance}")
+        return
+    if kind == "minLength":
+        yield Diagnostic(doc.loc(path), "E110", f"{where} is empty" + (
+            "; say why the item cannot be machine-checked" if field == "manual" else ""))
+        return
+    if kind == "maxLength":
+        yield Diagnostic(doc.loc(path), "E111", f"{where} is longer than {err.validator_value} characters")
+        return
+    if kind == "not" and err.validator_value == {"required": ["value", "claim"]}:
+        yield Diagnostic(doc.loc(path), "E113", f"{where} has both `value` and `claim`; keep one")
+        return
+    if kind == "not" and list(err.validator_value) == ["required"]:  # a field the type does not use
+        unused = err.validator_value["required"][0]
+        yield Diagnostic(
+            doc.key_loc(path + (unused,)),
+            "E112",
+            f"`{unused}` is not used by a {qtype} question; remove it (or change `type`)",
+        )
+        return
+    if kind == "anyOf" and path and path[-1] == "check":
+        yield Diagnostic(
+            doc.loc(path),
+            "E114",
+            f"{where} says nothing to check: give `quantity` (or `claim`, `define`, `given`), "
+            "or `manual: <reason>` if the item cannot be machine-checked",
+        )
+        return
+    if kind == "propertyNames":
+        yield Diagnostic(doc.loc(path), "E105", f"{where}: a defined name is a letter followed by letters, digits or `_`")
+        return
+    if kind in ("if", "then", "else", "allOf"):
+        return  # the specific sub-error is reported on its own
+    yield Diagnostic(doc.loc(path), "E100", f"{where}: {err.message}")
+
+
+# --- model building ----------------------------------------------------------------------
+
+
+def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
+    at: JsonPath = ("questions", index)
+    loc = doc.loc(at + ("id",))
+
+    def text_or_none(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    choices = tuple(
+        Choice(
+            text=c["text"],
+            correct=c["correct"],
+            loc=doc.loc(at + ("choices", i)),
+            feedback=c.get("feedback"),
+            value=doc.raw.get(at + ("choices", i, "value")) if "value" in c else None,
+            claim=c.get("claim"),
+            value_loc=doc.loc(at + ("choices", i, "value")) if "value" in c else None,
+            claim_loc=doc.loc(at + ("choices", i, "claim")) if "claim" in c else None,
+            correct_loc=doc.loc(at + ("choices", i, "correct")),
+        )
+        for i, c in enumerate(q.get("choices", ()))
+    )
+    fb = q.get("feedback", {})
+    return Question(
+        id=q["id"],
+        type=q["type"],
+        text=q["text"],
+        loc=loc,
+        title=q.get("title"),
+        points=float(q.get("points", 1)),
+        choices=choices,
+        answer=q.get("answer"),
+        answer_loc=doc.loc(at + ("answer",)) if "answer" in q else None,
+        tolerance=float(q["tolerance"]) if "tolerance" in q else None,
+        answers=tuple(
+            Answer(a["text"], doc.loc(at + ("answers", i)), a.get("feedback"))
+            for i, a in enumerate(q.get("answers", ()))
+        ),
+        pairs=tuple(
+            Pair(p["left"], p["right"], doc.loc(at + ("pairs", i))) for i, p in enumerate(q.get("pairs", ()))
+        ),
+        distractors=tuple(q.get("distractors", ())),
+        solution=text_or_none(q.get("solution")),
+        feedback=Feedback(fb.get("correct"), fb.get("partial"), fb.get("incorrect")),
+        tags=tuple(q.get("tags", ())),
+        category=tuple(q.get("category", ())),
+        check=_check(doc, at + ("check",), q["check"]),
+    )
+
+
+_SHAPED = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\[([0-9, ]+)\])?$")
+
+
+def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
+    loc = doc.loc(at)
+    if "manual" in c:
+        return Check(loc=loc, manual=c["manual"])
+    symbols = []
+    for s in c.get("symbols", ()):
+        m = _SHAPED.match(s)
+        assert m, s  # the schema's pattern guarantees it
+        shape = tuple(int(n) for n in m.group(2).split(",")) if m.group(2) else ()
+        symbols.append((m.group(1), shape))
+
+    def mapping(key: str) -> tuple[tuple[str, str, Loc], ...]:
+        return tuple(
+            (name, doc.raw.get(at + (key, name), str(value)), doc.loc(at + (key, name)))
+            for name, value in c.get(key, {}).items()
+        )
+
+    return Check(
+        loc=loc,
+        symbols=tuple(symbols),
+        functions=tuple(c.get("functions", ())),
+        define=mapping("define"),
+        given=mapping("given"),
+        quantity=doc.raw.get(at + ("quantity",)) if "quantity" in c else None,
+        quantity_loc=doc.loc(at + ("quantity",)) if "quantity" in c else None,
+        claim=c.get("claim"),
+        claim_loc=doc.loc(at + ("claim",)) if "claim" in c else None,
+    )
+
+
+def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic]:
+    """Rules JSON Schema cannot state, within one file."""
+    for q in questions:
+        if q.type in ("multiple_choice", "multiple_answers"):
+            seen: dict[str, str] = {}
+            for i, c in enumerate(q.choices):
+                key = " ".join(c.text.split())
+                if key in seen:
+                    yield Diagnostic(
+                        c.loc,
+                        "E202",
+                        f"choice {choice_letter(i)} of `{q.id}` has the same text as choice {seen[key]}; "
+                        "students could not tell them apart",
+                    )
+                else:
+                    seen[key] = choice_letter(i)
+        if q.type == "numerical" and isinstance(q.answer, bool):
+            yield Diagnostic(q.answer_loc or q.loc, "E203", f"`{q.id}`: a numerical answer must be a number, not true/false")
+        if q.check and q.check.symbols:
+            names = [n for n, _ in q.check.symbols]
+            for name in q.check.functions:
+                if name in names:
+                    yield Diagnostic(q.check.loc, "E204", f"`{q.id}`: `{name}` is declared both as a symbol and a function")

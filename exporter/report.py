@@ -1,0 +1,149 @@
+"""Turning findings into what a person, a script or a CI system reads.
+
+One list of Diagnostics, four renderings: linter-style lines on stderr (people and editors
+jump to `path:line:col`), JSON (scripts), JUnit XML (CI test tabs), and GitHub Actions
+workflow commands (inline annotations on a pull request's diff).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Sequence
+
+from lxml import etree
+
+from .diagnostics import Diagnostic
+from .model import Bank, Question
+
+
+@dataclass
+class Summary:
+    questions: int = 0
+    checked: int = 0
+    manual: int = 0
+    failed: int = 0
+    errors: int = 0
+    warnings: int = 0
+    files: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"qbank: {self.questions} questions in {len(self.files)} file(s): "
+            f"{self.checked} machine-checked, {self.manual} manual, {self.failed} failed; "
+            f"{self.errors} error(s), {self.warnings} warning(s)"
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "questions": self.questions,
+            "checked": self.checked,
+            "manual": self.manual,
+            "failed": self.failed,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+def text(diagnostics: Sequence[Diagnostic], summary: Summary, out: IO[str]) -> None:
+    for d in diagnostics:
+        print(d, file=out)
+    print(summary.line(), file=out)
+
+
+def as_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
+    return json.dumps(
+        {
+            "summary": summary.as_dict(),
+            "diagnostics": [
+                {
+                    "path": d.loc.path,
+                    "line": d.loc.line,
+                    "column": d.loc.col,
+                    "code": d.code,
+                    "severity": d.severity,
+                    "message": d.message,
+                }
+                for d in diagnostics
+            ],
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def _escape_command(value: str, *, prop: bool = False) -> str:
+    """GitHub workflow-command escaping (%, CR, LF; plus : and , inside properties)."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def github(diagnostics: Sequence[Diagnostic], out: IO[str]) -> None:
+    for d in diagnostics:
+        kind = "error" if d.severity == "error" else "warning"
+        props = (
+            f"file={_escape_command(d.loc.path, prop=True)},line={d.loc.line},"
+            f"col={d.loc.col},title={_escape_command(d.code, prop=True)}"
+        )
+        print(f"::{kind} {props}::{_escape_command(d.message)}", file=out)
+
+
+def owner(d: Diagnostic, questions_by_file: dict[str, list[Question]]) -> Question | None:
+    """The question a finding belongs to: the last one that starts at or before it."""
+    found = None
+    for q in questions_by_file.get(d.loc.path, ()):
+        if q.loc.line <= d.loc.line:
+            found = q
+    return found
+
+
+def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Summary) -> bytes:
+    """One testsuite per bank file, one testcase per question, failures = its findings.
+
+    Problems outside any question (YAML syntax, a file that did not load) become a
+    testcase named after the file, so nothing a CI tab should show is lost.
+    """
+    by_file = {b.path: list(b.questions) for b in banks}
+    per_case: dict[tuple[str, str], list[Diagnostic]] = {}
+    for d in diagnostics:
+        q = owner(d, by_file)
+        per_case.setdefault((d.loc.path, q.id if q else "(file)"), []).append(d)
+
+    root = etree.Element("testsuites", name="qbank check")
+    files = sorted(set(summary.files) | {p for p, _ in per_case})
+    for path in files:
+        cases = [(q.id, q) for q in by_file.get(path, ())]
+        if (path, "(file)") in per_case:
+            cases.insert(0, ("(file)", None))
+        suite = etree.SubElement(root, "testsuite", name=path, tests=str(len(cases)))
+        failures = 0
+        for case_id, q in cases:
+            case = etree.SubElement(suite, "testcase", classname=path, name=case_id)
+            found = [d for d in per_case.get((path, case_id), ()) if d.severity == "error"]
+            if found:
+                failures += 1
+                failure = etree.SubElement(case, "failure", message=found[0].message, type=found[0].code)
+                failure.text = "\n".join(str(d) for d in found)
+            elif q is not None and q.check is not None and q.check.is_manual:
+                skipped = etree.SubElement(case, "skipped", message=f"manual check: {q.check.manual}")
+                skipped.text = q.check.manual
+        suite.set("failures", str(failures))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+class Progress:
+    """`checking 120/5000` on an interactive terminal; silent when piped or in CI logs."""
+
+    def __init__(self, stream: IO[str] = sys.stderr) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and total:
+            self.stream.write(f"\rchecking {done}/{total}")
+            if done == total:
+                self.stream.write("\r\x1b[K")
+            self.stream.flush()

@@ -1,0 +1,145 @@
+"""YAML → plain data, keeping where every node came from.
+
+PyYAML's `safe_load` forgets positions and silently keeps the last of two equal keys, and
+neither is acceptable here: every message must point at a line and column, and a duplicate
+key in a bank is almost always a lost edit. So we compose the node graph (safe: composing
+builds no Python objects from tags), check it, and convert it ourselves.
+
+Scalars keep their source text alongside the typed value: check expressions must see
+`0.1` as written, not as the binary float it would become.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic
+from .model import Loc
+
+# libyaml is several times faster and keeps the same marks; fall back when it is absent.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_constructor = yaml.constructor.SafeConstructor()
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """A parsed bank file: its data plus the locations of values, keys and raw scalars."""
+
+    path: str
+    data: Any
+    value_locs: dict[JsonPath, Loc] = field(default_factory=dict)
+    key_locs: dict[JsonPath, Loc] = field(default_factory=dict)
+    raw: dict[JsonPath, str] = field(default_factory=dict)
+
+    def loc(self, path: JsonPath) -> Loc:
+        """The closest known location for a JSON path (a missing field points at its parent)."""
+        while path not in self.value_locs and path:
+            path = path[:-1]
+        return self.value_locs.get(path, Loc(self.path, 1, 1))
+
+    def key_loc(self, path: JsonPath) -> Loc:
+        return self.key_locs.get(path) or self.loc(path)
+
+
+def _mark_loc(path: str, mark: yaml.Mark) -> Loc:
+    return Loc(path, mark.line + 1, mark.column + 1)
+
+
+def decode(path: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
+    """UTF-8 text or a located error; a BOM is accepted since Windows editors write one."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, [
+            Diagnostic(
+                Loc(path, line, col),
+                "E002",
+                f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+            )
+        ]
+    return text, []
+
+
+def tab_indents(path: str, text: str) -> list[Diagnostic]:
+    """YAML forbids tabs in indentation; PyYAML's own message for it is cryptic."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent and line.strip():
+            found.append(
+                Diagnostic(
+                    Loc(path, number, indent.index("\t") + 1),
+                    "E004",
+                    "tab in indentation; YAML indents with spaces only: replace the tab",
+                )
+            )
+    return found
+
+
+def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Compose and convert one YAML document, collecting duplicate keys as errors."""
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        return None, [Diagnostic(Loc(path, 1, 1), "E003", "file is empty; a bank needs `title` and `questions`")]
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _mark_loc(path, mark) if mark else Loc(path, 1, 1)
+        what = exc.problem or "invalid YAML"
+        hint = f" ({exc.context})" if exc.context else ""
+        return None, [Diagnostic(loc, "E001", f"YAML syntax error: {what}{hint}")]
+    except yaml.YAMLError as exc:  # e.g. a second document, or an unreadable stream
+        return None, [Diagnostic(Loc(path, 1, 1), "E001", f"YAML error: {exc}")]
+    if node is None:
+        return None, [Diagnostic(Loc(path, 1, 1), "E003", "file is empty; a bank needs `title` and `questions`")]
+    doc = Document(path, None)
+    problems: list[Diagnostic] = []
+    doc.data = _convert(node, (), doc, problems)
+    return doc, problems
+
+
+def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagnostic]) -> Any:
+    doc.value_locs[at] = _mark_loc(doc.path, node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_loc = _mark_loc(doc.path, key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Diagnostic(key_loc, "E006", "mapping keys must be plain text"))
+                continue
+            key = key_node.value
+            if key == "<<":
+                problems.append(Diagnostic(key_loc, "E006", "YAML merge keys (`<<`) are not supported; write the fields out"))
+                continue
+            if key in out:
+                first = doc.key_locs[at + (key,)]
+                problems.append(
+                    Diagnostic(
+                        key_loc,
+                        "E005",
+                        f"duplicate key `{key}` (first at line {first.line}); YAML would silently keep "
+                        "only this one: merge or delete one of them",
+                    )
+                )
+                continue
+            doc.key_locs[at + (key,)] = key_loc
+            out[key] = _convert(value_node, at + (key,), doc, problems)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, at + (i,), doc, problems) for i, item in enumerate(node.value)]
+    doc.raw[at] = node.value
+    try:
+        return _constructor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        problems.append(Diagnostic(doc.value_locs[at], "E006", f"cannot read this value: {exc.problem}"))
+        return node.value
