@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, report
+from . import __version__, identity, report
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, bank_files, load_banks
 from .model import Bank
@@ -39,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="check, then write every target (Canvas zip, Moodle XML, GIFT)")
     common(b)
     b.add_argument("-o", "--output", default="dist", metavar="DIR", help="output folder (default: dist/)")
-    b.add_argument("--check", action="store_true", dest="verify", help="write nothing; exit 1 if DIR is not what the bank builds to")
+    b.add_argument("--check", action="store_true", dest="verify", help="write nothing; exit 1 if DIR (or the lock) is not what the bank builds to")
+
+    lk = sub.add_parser("lock", help="accept a deliberate change of a released question's meaning")
+    lk.add_argument("--accept", nargs="+", required=True, metavar="ID", help="ids whose new meaning is a correction, not a new question")
+    lk.add_argument("--bank", default=DEFAULT_BANK, metavar="PATH", help=f"bank folder (default: {DEFAULT_BANK}/)")
     return p
 
 
@@ -49,6 +53,8 @@ def _run_checks(args: argparse.Namespace) -> tuple[list[Bank], list[Diagnostic],
     paths = args.paths or [DEFAULT_BANK]
     files = [f.as_posix() for f in bank_files(paths)]
     banks, diagnostics = load_banks(paths)
+    lock_file = identity.lock_path(paths)
+    diagnostics += identity.compare(banks, identity.read(lock_file), lock_file)
     findings = Collector()
     questions = [q for b in banks for q in b.questions]
     result = check_questions(questions, findings, jobs=args.jobs, timeout=args.timeout, progress=report.Progress())
@@ -100,20 +106,42 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"qbank: build failed; {args.output}/ was left as it was", file=sys.stderr)
         return 1
     out = Path(args.output)
+    lock_file = identity.lock_path(args.paths or [DEFAULT_BANK])
+    locked = identity.read(lock_file)
+    new_lock = identity.serialise(identity.updated(banks, locked))
     if args.verify:
         problems = stale(outputs, out)
+        if not lock_file.is_file() or lock_file.read_bytes() != new_lock:
+            problems.append(f"{lock_file}: does not list every released id")
         for line in problems:
             print(f"{line}: run `qbank build` and commit the result", file=sys.stderr)
         return 1 if problems else 0
     changed = write(outputs, out)
+    write({Path(lock_file.name): new_lock}, lock_file.parent)
     print(f"qbank: wrote {len(outputs)} file(s) to {out}/ ({len(changed)} changed)", file=sys.stderr)
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    banks, diagnostics = load_banks([args.bank])
+    if any(d.severity == "error" for d in diagnostics):
+        report.text(diagnostics, report.Summary(), sys.stderr)
+        return 1
+    lock_file = identity.lock_path([args.bank])
+    live = {q.id for b in banks for q in b.questions}
+    unknown = sorted(set(args.accept) - live)
+    if unknown:
+        print(f"qbank: error: not in the bank: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    lock_file.write_bytes(identity.serialise(identity.updated(banks, identity.read(lock_file), args.accept)))
+    print(f"qbank: {lock_file}: accepted {', '.join(sorted(args.accept))}", file=sys.stderr)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"check": cmd_check, "build": cmd_build}[args.command](args)
+        return {"check": cmd_check, "build": cmd_build, "lock": cmd_lock}[args.command](args)
     except PathError as exc:
         print(f"qbank: error: {exc}", file=sys.stderr)
         return 2

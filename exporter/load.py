@@ -7,6 +7,7 @@ problem so that an author fixing a bank sees all of them at once, not one per CI
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from importlib import resources
 import json
@@ -108,7 +109,7 @@ def load_banks(paths: Iterable[str]) -> tuple[list[Bank], list[Diagnostic]]:
                 continue
             seen_ids[q.id] = q.loc
             kept.append(q)
-        banks.append(Bank(bank.name, bank.title, bank.path, tuple(kept), bank.category, bank.description))
+        banks.append(dataclasses.replace(bank, questions=tuple(kept)))
     return banks, problems
 
 
@@ -146,6 +147,7 @@ def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
         questions=tuple(questions),
         category=tuple(data.get("category", ())),
         description=data.get("description"),
+        retired=tuple((rid, doc.loc(("retired", i))) for i, rid in enumerate(data.get("retired", ()))),
     )
     return bank, problems
 

@@ -148,3 +148,5 @@ class Bank:
     questions: tuple[Question, ...]
     category: tuple[str, ...] = ()
     description: str | None = None
+    retired: tuple[tuple[str, Loc], ...] = ()
+    """Ids removed since a release, with where they are listed: never to be reused."""
