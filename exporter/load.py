@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import gc
+from contextlib import contextmanager
 from importlib import resources
 import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import jsonschema
 
@@ -30,6 +32,9 @@ from .model import (
     Question,
 )
 from .yamlsource import Document, JsonPath, decode, parse, tab_indents
+
+if TYPE_CHECKING:
+    from .cache import LoadCache
 
 BANK_SUFFIXES = (".yaml", ".yml")
 
@@ -84,13 +89,36 @@ def bank_files(paths: Iterable[str]) -> list[Path]:
     return found
 
 
-def load_banks(paths: Iterable[str]) -> tuple[list[Bank], list[Diagnostic]]:
-    """Load every bank file under `paths`; returns the banks that loaded and all problems."""
+def load_banks(paths: Iterable[str], *, cache: LoadCache | None = None) -> tuple[list[Bank], list[Diagnostic]]:
+    """Load every bank file under `paths`; returns the banks that loaded and all problems.
+
+    With a `cache` (exporter.cache.LoadCache), a file whose bytes did not change since a
+    previous run is read back from it instead of being parsed and validated again.
+    """
+    with _collector_paused():
+        return _load_banks(bank_files(paths), cache)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading allocates millions of long-lived objects (nodes, dicts, Locs) and no cycles;
+    Python's cyclic collector would re-scan the growing heap again and again, which was
+    40% of the load time of a 5,000-question bank. Paused while loading, restored after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_banks(files: list[Path], cache: LoadCache | None) -> tuple[list[Bank], list[Diagnostic]]:
     banks: list[Bank] = []
     problems: list[Diagnostic] = []
     seen_ids: dict[str, Loc] = {}
-    for file in bank_files(paths):
-        bank, found = load_file(file)
+    for file in files:
+        bank, found = cache.load_file(file) if cache is not None else load_file(file)
         problems.extend(found)
         if bank is None:
             continue

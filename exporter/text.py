@@ -37,21 +37,40 @@ def mathjax(latex: str, display: bool) -> str:
 
 
 def canvas_equation_image(latex: str, display: bool) -> str:
-    """Canvas's native equation: an <img> its server renders from the LaTeX in the URL.
+    """Canvas's native equation: the <img> its own equation editor inserts.
 
-    The src is host-relative (`/equation_images/…`): Canvas resolves it against whatever
-    instance the quiz is imported into, so the package is not tied to one Canvas address.
-    Canvas's own editor encodes the LaTeX twice (the path segment is decoded once by the
-    router and once by the controller), and so do we.
+    Everything here is what Canvas itself writes and reads (canvas-lms, checked in source):
+
+    - src is `/equation_images/` + encodeURIComponent(encodeURIComponent(latex)), host-relative,
+      exactly as the editor builds it (packages/canvas-rce/src/rce/contentInsertion.js,
+      `insertEquation`). The server gets the segment decoded once and expects it still
+      escaped (app/controllers/equation_images_controller.rb: "stored in the db double
+      escaped"); the page's MathJax handling decodes it twice to recover the LaTeX
+      (enhance-user-content/mathml.js, `getImageEquationText`). We mirror encodeURIComponent's
+      safe set so our src is byte-for-byte what the editor would store. The editor's
+      `?scale=` is left out: the controller ignores it unless a site-admin flag is on.
+    - Host-relative is what survives a QTI import: the importer's link rewriting leaves any
+      `img` whose class contains `equation_image` alone (canvas_link_migrator, LinkParser
+      "Equation image, leave it alone"); without that class a relative src would be taken
+      for a missing course file. The browser then resolves it against whichever Canvas
+      instance shows the quiz, so the package is not tied to one Canvas address.
+    - title / alt ("LaTeX: …") / data-equation-content carry the raw LaTeX, HTML-escaped,
+      and data-ignore-a11y-check is empty: the same attributes the editor sets.
+
+    Display math is a centred block *span*, not a <p>: `$$…$$` can sit inside a paragraph,
+    and a <p> there would split the paragraph when the HTML is parsed. `display` and
+    `text-align` are both on Canvas's sanitizer's allowed style list.
     """
     tex = latex.strip()
-    src = "/equation_images/" + quote(quote(tex, safe=""), safe="")
+    keep = "!'()*"  # encodeURIComponent's safe set beyond quote's own A-Za-z0-9_.-~
+    src = "/equation_images/" + quote(quote(tex, safe=keep), safe=keep)
     attrs = (
         f'class="equation_image" title="{html.escape(tex)}" src="{src}" '
-        f'alt="LaTeX: {html.escape(tex)}" data-equation-content="{html.escape(tex)}"'
+        f'alt="LaTeX: {html.escape(tex)}" data-equation-content="{html.escape(tex)}" '
+        'data-ignore-a11y-check=""'
     )
     img = f"<img {attrs} />"
-    return f'<p style="text-align:center">{img}</p>' if display else img
+    return f'<span style="display:block;text-align:center">{img}</span>' if display else img
 
 
 MATH_RENDERERS: dict[str, MathRenderer] = {
@@ -64,9 +83,11 @@ MATH_RENDERERS: dict[str, MathRenderer] = {
 def _parser(style: str) -> MarkdownIt:
     render_math = MATH_RENDERERS[style]
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    # allow_digits=False keeps "costs 5$ and 6$" out of math; spaces inside `$ x $` are
-    # allowed because scraped and hand-typed banks are full of them.
-    md.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
+    # Spaces inside `$ x $` are allowed because hand-typed banks are full of them.
+    # allow_digits stays on: with it off, mdit-py-plugins 0.7 wrongly rejects math at the
+    # very start of a paragraph that *ends* in a digit ("$x$ is 1"). A literal dollar
+    # (money) is written `\$5`, the CommonMark escape.
+    md.use(dollarmath_plugin, allow_space=True, allow_digits=True, double_inline=True)
 
     def inline(self, tokens, idx, options, env):  # noqa: ANN001 - markdown-it's signature
         return render_math(tokens[idx].content, False)
@@ -92,6 +113,7 @@ def to_html(markdown: str, style: MathStyle = "mathjax") -> str:
 
 _MD_MARKUP = re.compile(r"[*_`]+")
 _WS = re.compile(r"\s+")
+_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+\$)", re.S)
 
 
 def plain_text(markdown: str, limit: int | None = None) -> str:
@@ -100,7 +122,10 @@ def plain_text(markdown: str, limit: int | None = None) -> str:
     LMS question names are plain text (Moodle strips tags and cuts at 255 characters), so a
     title is made safe here rather than trusted to survive. Math keeps its LaTeX source.
     """
-    text = _WS.sub(" ", _MD_MARKUP.sub("", markdown)).strip()
+    # Markdown markers are dropped outside math only: `$x_1$` must keep its underscore.
+    parts = _MATH.split(markdown)
+    text = "".join(p if i % 2 else _MD_MARKUP.sub("", p) for i, p in enumerate(parts))
+    text = _WS.sub(" ", text).strip()
     text = text.replace("<", "‹").replace(">", "›")
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"

@@ -22,6 +22,7 @@ from .model import Loc
 # libyaml is several times faster and keeps the same marks; fall back when it is absent.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
+_STR_TAG = "tag:yaml.org,2002:str"
 
 JsonPath = tuple[str | int, ...]
 
@@ -138,8 +139,15 @@ def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagno
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, at + (i,), doc, problems) for i, item in enumerate(node.value)]
     doc.raw[at] = node.value
+    if node.tag == _STR_TAG:  # most scalars of a bank are text: nothing to construct
+        return node.value
     try:
         return _constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         problems.append(Diagnostic(doc.value_locs[at], "E006", f"cannot read this value: {exc.problem}"))
         return node.value
+    finally:
+        # The constructor memoises every node it sees; as a module-level object it would
+        # keep every scalar node of every file (with its marks) alive for the whole run.
+        _constructor.constructed_objects.clear()
+        _constructor.recursive_objects.clear()

@@ -35,9 +35,13 @@ def test_raw_html_in_bank_text_is_text_not_markup() -> None:
     assert "<script>" not in out and "&lt;script&gt;" in out
 
 
-def test_money_is_not_math() -> None:
-    out = to_html("It costs 5$ and 6$.")
-    assert r"\(" not in out and "5$ and 6$" in out
+def test_escaped_dollars_are_money_not_math() -> None:
+    out = to_html(r"It costs \$5 and \$6.")
+    assert r"\(" not in out and "$5 and $6" in out
+
+
+def test_math_at_paragraph_start_before_a_digit() -> None:
+    assert to_html("$x$ is 1") == r"<p>\(x\) is 1</p>"
 
 
 def test_canvas_equation_image_carries_the_latex() -> None:
@@ -50,4 +54,5 @@ def test_canvas_equation_image_carries_the_latex() -> None:
 
 def test_plain_text_titles() -> None:
     assert plain_text("The *chain* rule for a<b") == "The chain rule for a‹b"
+    assert plain_text("Gradient of $x_1 * y$ by _w_") == "Gradient of $x_1 * y$ by w"
     assert len(plain_text("x" * 300, limit=255)) == 255

@@ -1,0 +1,714 @@
+"""Canvas writer: one bank → one QTI 1.2 content package for "Import course content → QTI .zip".
+
+Canvas does not read QTI 1.2 itself. Its importer (canvas-lms `gems/plugins/qti_exporter`)
+first runs Instructure's QTIMigrationTool (`lib/imsqtiv1.py`), which rewrites every `.xml`
+file of the package as QTI 2.1, and then *mines* that 2.1 for Canvas's own question data.
+It never executes the response processing: it pattern-matches it. Everything below is
+shaped by what those two programs actually look for, and the importer fails silently
+(a wrong key, a lost feedback, a question turned into another type, no error shown), so
+each trap is designed out here and pinned by a test (tests/test_canvas.py):
+
+- Package. `imsmanifest.xml` (IMS CP 1.1), the assessment at `<ident>/<ident>.xml` and
+  Canvas's `assessment_meta.xml` at exactly `<ident>/assessment_meta.xml`: the importer keys
+  quiz settings by `File.join(quiz migration_id, "assessment_meta.xml")` and only looks in
+  manifest resources whose type ends in `learning-application-resource`
+  (lib/cc/importer/canvas/quiz_metadata_converter.rb, `post_process_assessments`).
+- Identifiers. QTIMigrationTool rewrites identifiers it dislikes (`CPResource.FixIdentifier`:
+  a leading non-letter gets `ID_`; `ReadIdentifier`: response/feedback idents starting with
+  a digit get `RESPONSE_` / `FEEDBACK_`). Item idents are written already in the form it
+  keeps, derived from the question id, so they are stable across builds and re-imports.
+  Answer idents are numbers, like Canvas's own export: `<n>` becomes `RESPONSE_<n>` and its
+  feedback `<n>_fb` becomes `FEEDBACK_<n>_fb`, which is the pair Canvas's
+  `feedback_(\\d*)_fb` rule ties back to the answer.
+- A choice's weight comes from the *last* response condition naming it
+  (choice_interaction.rb, `process_response_conditions`, overwrites `answer[:weight]` for
+  every condition), so per-answer feedback conditions go *before* the scoring condition.
+- Feedback idents: the importer files a modal feedback as question-level when its ident
+  matches `wrong|incorrect|_IC$` (incorrect), `correct|_C$` (correct), `general_|_all`
+  (neutral) — `get_feedback` — and refuses such idents as per-answer feedback
+  (`get_feedback_id`). Question-level feedback uses `general_fb` (the worked solution),
+  `correct_fb`, `general_incorrect_fb`; per-answer feedback `<answer id>_fb`, which matches
+  none of those patterns (asserted when it is built).
+- Multiple answers: `rcardinality="Multiple"` and one condition whose `<and>` holds a bare
+  `varequal` per correct option and `not/varequal` per wrong one: the importer marks as
+  correct exactly the options in `responseIf > and > member`.
+- Numerical: `response_str` + `render_fib fibtype="Decimal"` (so QTIMigrationTool turns
+  `varequal` into the `stringMatch` numeric_interaction.rb reads) and the exact answer as
+  `or(varequal, and(vargte, varlte))` (margin = upper bound − exact). `vargte` rather than
+  `vargt` keeps the importer's "precision answer" guess (bounds ending in 5) away.
+- Short answer: every `stringMatch` in any condition becomes an accepted answer
+  (extended_text_interaction.rb), so only accepted answers are ever named.
+- Matching: one `response_lid` per left-hand item, every one listing all right-hand options
+  (the importer reads the options from the first one only) with numeric idents (Canvas's
+  match id is the first run of digits), and one `setvar action="Add"` condition per pair
+  (associate_interaction.rb only records a match under a `sum`). Both sides are plain
+  text, the only form Canvas keeps intact there (see `match_text`).
+- Material: the importer keeps an option's or a feedback's HTML only when it is "more than
+  one text node" (html_helper.rb, `detect_html`); a lone paragraph like `a &lt; b` would be
+  stored as escaped *text* and shown to students as `&lt;`. Such fragments are written as
+  `text/plain` with the characters themselves (`_material`), and feedback of that shape
+  holding `<`, `>` or `&` as a paragraph `detect_html` keeps as HTML (`_feedback_material`).
+- Target quirks are reported, located: numerical answers with 0 < |x| < 1e-4 (Canvas turns
+  typed numbers that small into 0), question text over Canvas's 16 KiB limit, feedback
+  kinds Canvas classic quizzes cannot show, matching text that loses formatting or math.
+
+Output is deterministic: fixed element order, idents from question ids, numbers as plain
+decimals, and a zip with a fixed entry order, fixed 1980-01-01 timestamps and permissions,
+stored uncompressed (DEFLATE bytes depend on the zlib build, and `dist/` must be
+byte-identical on every machine that builds it; the seed bank's package is about 100 KB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import lxml.html
+from lxml import etree
+
+from ..diagnostics import Diagnostic, Report
+from ..model import Bank, Loc, Question
+from ..text import MathStyle, plain_text, to_html
+
+TARGET = "canvas"
+SUFFIX = ".zip"
+
+MATH_STYLE: MathStyle = "canvas_image"
+"""Default math rendering. Equation images render on every Canvas instance and are what
+Canvas's own equation editor produces; `\\(…\\)` (style "mathjax") is only typeset where the
+instance has the "Updated equation handling" feature switched on. See docs/canvas.md."""
+
+QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
+CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+QTI_SCHEMA_LOCATION = f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
+CP_SCHEMA_LOCATION = f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
+CANVAS_SCHEMA_LOCATION = f"{CANVAS_NS} https://canvas.instructure.com/xsd/cccv1p0.xsd"
+
+META_FILE = "assessment_meta.xml"
+META_RESOURCE_TYPE = "associatedcontent/imscc_xmlv1p1/learning-application-resource"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_MODE = 0o100644
+
+RESPONSE = "response1"
+SCORE = "SCORE"
+FULL = Decimal(100)
+
+FB_GENERAL = "general_fb"
+FB_CORRECT = "correct_fb"
+FB_INCORRECT = "general_incorrect_fb"
+
+QUESTION_LEVEL_FEEDBACK = re.compile(r"general_|_all|wrong|incorrect|correct|_IC$|_C$", re.IGNORECASE)
+"""Canvas's test for question-level feedback idents (assessment_item_converter.rb,
+`get_feedback_id`); a per-answer feedback ident must never match it."""
+
+QUESTION_TEXT_LIMIT = 16 * 1024
+"""Canvas replaces longer question text with "The imported question text for this question
+was too long." (app/models/importers/assessment_question_importer.rb, `prep_for_import`)."""
+
+SMALLEST_NUMBER = 1e-4
+"""Canvas quizzes turn a typed number with |x| < 1e-4 into 0 (gpoore/text2qti#51)."""
+
+CANVAS_TYPES = {
+    "multiple_choice": "multiple_choice_question",
+    "multiple_answers": "multiple_answers_question",
+    "true_false": "true_false_question",
+    "numerical": "numerical_question",
+    "short_answer": "short_answer_question",
+    "essay": "essay_question",
+    "matching": "matching_question",
+}
+
+# Codes: C1xx errors (Canvas would import something wrong or nothing), C2xx warnings (the
+# bank says something Canvas cannot show or will change; reported, never silently dropped).
+E_KEY = "C101"
+E_TEXT_TOO_LONG = "C102"
+E_IDENT = "C103"
+E_NUMBER = "C104"
+W_TINY_NUMBER = "C201"
+W_PARTIAL_FEEDBACK = "C202"
+W_ESSAY_FEEDBACK = "C203"
+W_MATCH_PLAIN = "C204"
+W_MATCH_DUPLICATE = "C205"
+
+
+def write(bank: Bank, report: Report, math_style: MathStyle | None = None) -> bytes:
+    """The QTI .zip for `bank`; `math_style` defaults to the module's MATH_STYLE."""
+    return _CanvasWriter(bank, report, math_style or MATH_STYLE).build()
+
+
+# ---------------------------------------------------------------------------------------
+# Identifiers and numbers
+
+
+def item_ident(question_id: str) -> str:
+    """The item ident for a question id, in the form QTIMigrationTool keeps unchanged.
+
+    Bank ids are `[a-z0-9][a-z0-9._-]*`; the tool's `FixIdentifier` would prefix an id that
+    starts with a digit with `ID_` on its own, so we write that prefix ourselves and the
+    ident Canvas stores is the one in our file. Upper-case `ID_` cannot clash with a bank id.
+    """
+    ident = re.sub(r"[^A-Za-z0-9._-]", "_", question_id)
+    if not re.match(r"[A-Za-z_]", ident):
+        ident = "ID_" + ident
+    return ident
+
+
+def assessment_ident(bank_name: str) -> str:
+    """The quiz ident (and folder name) for a bank: `QB_<file stem>`.
+
+    Upper-case, so it can never equal a (lower-case) question id: the tool puts items and
+    the assessment in one identifier space and renames a duplicate. A stem with characters
+    outside `[A-Za-z0-9_-]` gets a short hash so two such stems cannot share an ident.
+    """
+    slug = re.sub(r"[^A-Za-z0-9_-]", "_", bank_name)
+    if slug != bank_name:
+        slug += "_" + hashlib.sha256(bank_name.encode("utf-8")).hexdigest()[:8]
+    return "QB_" + slug
+
+
+def answer_id(question_id: str, k: int) -> int:
+    """Stable numeric ident of a question's k-th answer (choices 1…, matching rights 501…).
+
+    Numbers, because Canvas's own packages use them and its importer turns an answer ident
+    into an answer id by dropping `response_` and calling `to_i`. A per-question base from
+    the id's hash makes a bank's answer idents distinct from one another at a glance.
+    """
+    base = int(hashlib.sha256(question_id.encode("utf-8")).hexdigest(), 16) % 9000 + 1000
+    return base * 1000 + k
+
+
+def decimal(number: float) -> Decimal:
+    """A float as the decimal its shortest repr shows (0.1 stays 0.1)."""
+    value = Decimal(repr(float(number)))
+    return Decimal(0) if value == 0 else value
+
+
+def number_text(value: Decimal) -> str:
+    """Plain positional notation, no exponent, no trailing zeros: what Canvas parses alike
+    with `to_f` and `BigDecimal`."""
+    value = value.normalize()
+    return "0" if value == 0 else format(value, "f")
+
+
+def single_paragraph_text(html: str) -> str | None:
+    """The text of `html` if it is one attribute-less <p> holding only text, else None.
+
+    That is the shape Canvas's `detect_html` stores as escaped text instead of HTML.
+    """
+    if not html.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    if (root.text or "").strip() or len(root) != 1:
+        return None
+    p = root[0]
+    if p.tag != "p" or p.attrib or len(p) or (p.tail or "").strip():
+        return None
+    return p.text or ""
+
+
+# ---------------------------------------------------------------------------------------
+# XML helpers
+
+
+def _q(tag: str) -> str:
+    return f"{{{QTI_NS}}}{tag}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    """A QTI child element; attributes keep the order given (deterministic output)."""
+    el = etree.SubElement(parent, _q(tag))
+    for name, value in attrs.items():
+        el.set(name.rstrip("_"), value)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _material(parent: etree._Element, html: str, *, plain_if_possible: bool) -> etree._Element:
+    """<material><mattext>: HTML, or the bare text when `html` is one plain paragraph.
+
+    Plain text is what keeps an option like `a < b` intact: Canvas reads a text/plain
+    choice from its `div.text` as characters, while a lone text paragraph sent as HTML
+    goes through `detect_html` and is stored as escaped text (students see `&lt;`).
+    """
+    mat = _sub(parent, "material")
+    text = single_paragraph_text(html) if plain_if_possible else None
+    if text is not None:
+        _sub(mat, "mattext", text, texttype="text/plain")
+    else:
+        _sub(mat, "mattext", html, texttype="text/html")
+    return mat
+
+
+def _feedback_material(parent: etree._Element, html: str) -> etree._Element:
+    """Feedback material. Like `_material`, except for one text paragraph holding `<`, `>`
+    or `&`: Canvas hands per-answer feedback to `detect_html` as the bare `div.text` /
+    `div.html` (assessment_item_converter.rb, `attach_feedback_values`), where the
+    `div.text` shortcut does not apply, so such text would again be stored escaped. A
+    paragraph with an attribute is not unwrapped by `detect_html`, so it stays HTML;
+    `dir="auto"` is the one attribute that changes nothing for the reader."""
+    text = single_paragraph_text(html)
+    if text is not None and re.search(r"[<>&]", text):
+        p = lxml.html.fragment_fromstring(html, create_parent="div")[0]
+        p.set("dir", "auto")
+        html = lxml.html.tostring(p, encoding="unicode")
+    return _material(parent, html, plain_if_possible=True)
+
+
+def _varequal(parent: etree._Element, respident: str, value: str) -> etree._Element:
+    return _sub(parent, "varequal", value, respident=respident)
+
+
+def _condition(parent: etree._Element, *, continue_: bool) -> tuple[etree._Element, etree._Element]:
+    """A respcondition and its conditionvar. `continue` is always explicit: the QTI default
+    is "No", i.e. a matching condition ends processing."""
+    cond = _sub(parent, "respcondition", continue_="Yes" if continue_ else "No")
+    return cond, _sub(cond, "conditionvar")
+
+
+def _setvar(cond: etree._Element, action: str, value: Decimal) -> None:
+    _sub(cond, "setvar", number_text(value), action=action, varname=SCORE)
+
+
+def _display(cond: etree._Element, ident: str) -> None:
+    _sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=ident)
+
+
+def _xml_bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def zip_bytes(entries: Sequence[tuple[str, bytes]]) -> bytes:
+    """A zip whose bytes depend only on `entries`: given order, fixed time and mode, stored."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 3  # Unix, so the mode below means the same everywhere
+            info.external_attr = ZIP_MODE << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# The writer
+
+
+@dataclass
+class _Item:
+    """What one question contributes while its <item> is being built."""
+
+    q: Question
+    ident: str
+    element: etree._Element
+    resprocessing: etree._Element | None = None
+    feedback: list[tuple[str, str]] = field(default_factory=list)  # (ident, html), in order
+
+
+class _CanvasWriter:
+    def __init__(self, bank: Bank, report: Report, math_style: MathStyle) -> None:
+        self.bank = bank
+        self.report = report
+        self.style = math_style
+        self.ident = assessment_ident(bank.name)
+
+    # -- reporting and text
+
+    def error(self, loc: Loc, code: str, message: str) -> None:
+        self.report(Diagnostic(loc, code, message, "error"))
+
+    def warning(self, loc: Loc, code: str, message: str) -> None:
+        self.report(Diagnostic(loc, code, message, "warning"))
+
+    def html(self, markdown: str) -> str:
+        return to_html(markdown, self.style)
+
+    # -- package
+
+    def build(self) -> bytes:
+        self.check_idents()
+        assessment = self.assessment()
+        points = sum((decimal(q.points) for q in self.bank.questions), Decimal(0))
+        return zip_bytes(
+            [
+                ("imsmanifest.xml", _xml_bytes(self.manifest())),
+                (f"{self.ident}/{self.ident}.xml", _xml_bytes(assessment)),
+                (f"{self.ident}/{META_FILE}", _xml_bytes(self.assessment_meta(points))),
+            ]
+        )
+
+    def check_idents(self) -> None:
+        seen: dict[str, Question] = {}
+        for q in self.bank.questions:
+            ident = item_ident(q.id)
+            if ident == self.ident or ident in seen:
+                other = f"question `{seen[ident].id}`" if ident in seen else "the quiz"
+                self.error(q.loc, E_IDENT, f"Canvas item ident `{ident}` of `{q.id}` is also used by {other}; "
+                           "QTIMigrationTool would rename one of them and break the link")
+            seen[ident] = q
+
+    def manifest(self) -> etree._Element:
+        """IMS CP 1.1: the assessment resource, and Canvas's meta file as the resource type
+        `post_process_assessments` selects (`type$="learning-application-resource"`)."""
+        cp = lambda tag: f"{{{CP_NS}}}{tag}"  # noqa: E731 - a local namespace shorthand
+        root = etree.Element(cp("manifest"), nsmap={None: CP_NS, "xsi": XSI_NS})
+        root.set("identifier", f"{self.ident}_manifest")
+        root.set(f"{{{XSI_NS}}}schemaLocation", CP_SCHEMA_LOCATION)
+        metadata = etree.SubElement(root, cp("metadata"))
+        etree.SubElement(metadata, cp("schema")).text = "IMS Content"
+        etree.SubElement(metadata, cp("schemaversion")).text = "1.1.3"
+        etree.SubElement(root, cp("organizations"))
+        resources = etree.SubElement(root, cp("resources"))
+        href = f"{self.ident}/{self.ident}.xml"
+        res = etree.SubElement(resources, cp("resource"), identifier=self.ident, type="imsqti_xmlv1p2", href=href)
+        etree.SubElement(res, cp("file"), href=href)
+        etree.SubElement(res, cp("dependency"), identifierref=f"{self.ident}_meta")
+        meta_href = f"{self.ident}/{META_FILE}"
+        meta = etree.SubElement(
+            resources, cp("resource"), identifier=f"{self.ident}_meta", type=META_RESOURCE_TYPE, href=meta_href
+        )
+        etree.SubElement(meta, cp("file"), href=meta_href)
+        return root
+
+    def assessment_meta(self, points: Decimal) -> etree._Element:
+        """The quiz settings Canvas reads by element name (`get_quiz_meta`); no schema exists.
+
+        An unpublished graded quiz ("assignment") in the bank's order; everything not set
+        here (attempts, time limit, dates) is left to Canvas's defaults.
+        """
+        cv = lambda tag: f"{{{CANVAS_NS}}}{tag}"  # noqa: E731
+        root = etree.Element(cv("quiz"), nsmap={None: CANVAS_NS, "xsi": XSI_NS})
+        root.set("identifier", self.ident)
+        root.set(f"{{{XSI_NS}}}schemaLocation", CANVAS_SCHEMA_LOCATION)
+        fields = [
+            ("title", plain_text(self.bank.title, 255)),
+            ("description", self.html(self.bank.description) if self.bank.description else ""),
+            ("shuffle_answers", "false"),
+            ("scoring_policy", "keep_highest"),
+            ("quiz_type", "assignment"),
+            ("points_possible", number_text(points)),
+            ("show_correct_answers", "true"),
+            ("anonymous_submissions", "false"),
+            ("could_be_locked", "false"),
+            ("available", "false"),
+            ("one_question_at_a_time", "false"),
+            ("cant_go_back", "false"),
+            ("one_time_results", "false"),
+            ("require_lockdown_browser", "false"),
+            ("require_lockdown_browser_for_results", "false"),
+        ]
+        for tag, text in fields:
+            etree.SubElement(root, cv(tag)).text = text
+        return root
+
+    def assessment(self) -> etree._Element:
+        root = etree.Element(_q("questestinterop"), nsmap={None: QTI_NS, "xsi": XSI_NS})
+        root.set(f"{{{XSI_NS}}}schemaLocation", QTI_SCHEMA_LOCATION)
+        assessment = _sub(root, "assessment", ident=self.ident, title=plain_text(self.bank.title, 255))
+        section = _sub(assessment, "section", ident="root_section")
+        for q in self.bank.questions:
+            self.item(section, q)
+        return root
+
+    # -- items
+
+    def item(self, section: etree._Element, q: Question) -> None:
+        ident = item_ident(q.id)
+        element = _sub(section, "item", ident=ident, title=plain_text(q.display_title, 255))
+        item = _Item(q, ident, element)
+        metadata = _sub(_sub(element, "itemmetadata"), "qtimetadata")
+        ids = self.answer_ids(q)
+        for label, entry in (
+            ("question_type", CANVAS_TYPES[q.type]),
+            ("points_possible", number_text(decimal(q.points))),
+            ("original_answer_ids", ",".join(str(i) for i in ids)),
+            # In a QTI .zip import the item *is* the bank question (its migration id is
+            # this ident), so the quiz question refers to it by the same ident.
+            ("assessment_question_identifierref", ident),
+        ):
+            md = _sub(metadata, "qtimetadatafield")
+            _sub(md, "fieldlabel", label)
+            _sub(md, "fieldentry", entry)
+
+        question_html = self.html(q.text)
+        if len(question_html) > QUESTION_TEXT_LIMIT:
+            self.error(q.loc, E_TEXT_TOO_LONG, f"question text is {len(question_html)} characters as HTML; Canvas "
+                       f"replaces text over {QUESTION_TEXT_LIMIT} with \"The imported question text for this "
+                       "question was too long.\" (equation images are long: try the mathjax style or shorten it)")
+        presentation = _sub(element, "presentation")
+        _material(presentation, question_html, plain_if_possible=False)
+
+        body = getattr(self, f"body_{q.type}")
+        body(item, presentation, ids)
+        self.unsupported_feedback(q)
+        self.itemfeedback(item)
+
+    def answer_ids(self, q: Question) -> list[int]:
+        """The answer idents Canvas's `original_answer_ids` lists, in answer order."""
+        if q.type in ("multiple_choice", "multiple_answers"):
+            n = len(q.choices)
+        elif q.type == "true_false":
+            n = 2
+        elif q.type == "numerical":
+            n = 1
+        elif q.type == "short_answer":
+            n = len(q.answers)
+        elif q.type == "matching":
+            n = len(q.pairs)
+        else:
+            n = 0
+        return [answer_id(q.id, k) for k in range(1, n + 1)]
+
+    def resprocessing(self, item: _Item) -> etree._Element:
+        """<resprocessing> with SCORE 0–100, and the solution as general feedback first.
+
+        The general-feedback condition is `<other/>` (always true) with continue="Yes": it
+        shows the solution after every submission and names no answer, so it cannot touch
+        a weight.
+        """
+        rp = _sub(item.element, "resprocessing")
+        _sub(_sub(rp, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname=SCORE, vartype="Decimal")
+        item.resprocessing = rp
+        if item.q.solution:
+            item.feedback.append((FB_GENERAL, self.html(item.q.solution)))
+            cond, var = _condition(rp, continue_=True)
+            _sub(var, "other")
+            _display(cond, FB_GENERAL)
+        return rp
+
+    def answer_feedback(self, item: _Item, respident: str, value: str, aid: int, markdown: str | None) -> None:
+        """A per-answer feedback condition (before the scoring one: see module docstring)."""
+        if not markdown:
+            return
+        ident = f"{aid}_fb"
+        assert not QUESTION_LEVEL_FEEDBACK.search(ident), ident
+        item.feedback.append((ident, self.html(markdown)))
+        cond, var = _condition(item.resprocessing, continue_=True)
+        _varequal(var, respident, value)
+        _display(cond, ident)
+
+    def scoring(self, item: _Item) -> tuple[etree._Element, etree._Element]:
+        """The full-marks condition: Set SCORE 100, show correct feedback, stop (continue=No)."""
+        cond, var = _condition(item.resprocessing, continue_=False)
+        return cond, var
+
+    def finish_scoring(self, item: _Item, cond: etree._Element) -> None:
+        _setvar(cond, "Set", FULL)
+        self.correct_incorrect(item, cond)
+
+    def correct_incorrect(self, item: _Item, full_marks_condition: etree._Element) -> None:
+        """Correct feedback rides on the full-marks condition; incorrect feedback is an
+        `<other/>` condition after it, reached only when that condition did not fire (it
+        has continue="No"). Neither names an answer, so neither can change a weight."""
+        fb = item.q.feedback
+        if fb.correct:
+            item.feedback.append((FB_CORRECT, self.html(fb.correct)))
+            _display(full_marks_condition, FB_CORRECT)
+        if fb.incorrect:
+            item.feedback.append((FB_INCORRECT, self.html(fb.incorrect)))
+            cond, var = _condition(item.resprocessing, continue_=True)
+            _sub(var, "other")
+            _display(cond, FB_INCORRECT)
+
+    def itemfeedback(self, item: _Item) -> None:
+        for ident, html in item.feedback:
+            fb = _sub(item.element, "itemfeedback", ident=ident)
+            _feedback_material(_sub(fb, "flow_mat"), html)
+
+    def unsupported_feedback(self, q: Question) -> None:
+        if q.feedback.partial:
+            self.warning(q.loc, W_PARTIAL_FEEDBACK, "feedback.partial is not exported: Canvas classic quizzes "
+                         "have correct, incorrect and general feedback only")
+        if q.type == "essay" and (q.feedback.correct or q.feedback.incorrect):
+            self.warning(q.loc, W_ESSAY_FEEDBACK, "feedback.correct/incorrect of an essay question is not exported: "
+                         "Canvas grades essays by hand and never shows it; use `solution` (shown after submission)")
+
+    # -- per type
+
+    def choice_list(self, presentation: etree._Element, labels: list[tuple[int, str, bool]], cardinality: str) -> None:
+        lid = _sub(presentation, "response_lid", ident=RESPONSE, rcardinality=cardinality)
+        choice = _sub(lid, "render_choice")
+        for aid, html, plain in labels:
+            label = _sub(choice, "response_label", ident=str(aid))
+            _material(label, html, plain_if_possible=plain)
+
+    def body_multiple_choice(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        q = item.q
+        correct = [aid for aid, c in zip(ids, q.choices) if c.correct]
+        if len(correct) != 1:
+            self.error(q.loc, E_KEY, f"a multiple_choice question needs exactly one correct choice, "
+                       f"this one has {len(correct)}; Canvas would import it with a different key")
+        self.choice_list(presentation, [(aid, self.html(c.text), True) for aid, c in zip(ids, q.choices)], "Single")
+        self.resprocessing(item)
+        for aid, c in zip(ids, q.choices):
+            self.answer_feedback(item, RESPONSE, str(aid), aid, c.feedback)
+        cond, var = self.scoring(item)
+        if correct:
+            _varequal(var, RESPONSE, str(correct[0]))
+        else:
+            _never(var)
+        self.finish_scoring(item, cond)
+
+    def body_multiple_answers(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        q = item.q
+        if not any(c.correct for c in q.choices):
+            self.error(q.loc, E_KEY, "a multiple_answers question needs at least one correct choice; "
+                       "Canvas would import it with no key")
+        self.choice_list(presentation, [(aid, self.html(c.text), True) for aid, c in zip(ids, q.choices)], "Multiple")
+        self.resprocessing(item)
+        for aid, c in zip(ids, q.choices):
+            self.answer_feedback(item, RESPONSE, str(aid), aid, c.feedback)
+        cond, var = self.scoring(item)
+        both = _sub(var, "and")
+        for aid, c in zip(ids, q.choices):
+            _varequal(both if c.correct else _sub(both, "not"), RESPONSE, str(aid))
+        self.finish_scoring(item, cond)
+
+    def body_true_false(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        q = item.q
+        if not isinstance(q.answer, bool):
+            self.error(q.answer_loc or q.loc, E_KEY, "a true_false question needs `answer: true` or `answer: false`")
+        # Canvas keeps the type only for exactly two options whose texts match /true/ and /false/.
+        true_id, false_id = ids
+        self.choice_list(presentation, [(true_id, "True", False), (false_id, "False", False)], "Single")
+        self.resprocessing(item)
+        cond, var = self.scoring(item)
+        _varequal(var, RESPONSE, str(true_id if q.answer is True else false_id))
+        self.finish_scoring(item, cond)
+
+    def body_numerical(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        q = item.q
+        loc = q.answer_loc or q.loc
+        answer, tolerance = q.answer, q.tolerance or 0.0
+        if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not math.isfinite(answer) \
+                or not math.isfinite(tolerance) or tolerance < 0:
+            self.error(loc, E_NUMBER, "a numerical question needs a finite `answer` and a `tolerance` ≥ 0")
+            answer, tolerance = 0.0, 0.0
+        elif 0 < abs(answer) < SMALLEST_NUMBER:
+            self.warning(loc, W_TINY_NUMBER, f"answer {answer!r} is smaller than 1e-4 in magnitude: Canvas turns a "
+                         "typed number that small into 0, so no student can enter it; ask for it in other units "
+                         "(e.g. ×10⁻³) instead")
+        fib = _sub(_sub(presentation, "response_str", ident=RESPONSE, rcardinality="Single"), "render_fib",
+                   fibtype="Decimal")
+        _sub(fib, "response_label", ident="answer1")
+        self.resprocessing(item)
+        exact, margin = decimal(answer), decimal(tolerance)
+        cond, var = self.scoring(item)
+        either = _sub(var, "or")
+        _varequal(either, RESPONSE, number_text(exact))
+        within = _sub(either, "and")
+        _sub(within, "vargte", number_text(exact - margin), respident=RESPONSE)
+        _sub(within, "varlte", number_text(exact + margin), respident=RESPONSE)
+        self.finish_scoring(item, cond)
+
+    def body_short_answer(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        q = item.q
+        accepted = [(aid, a) for aid, a in zip(ids, q.answers) if a.text.strip()]
+        if not accepted:
+            self.error(q.loc, E_KEY, "a short_answer question needs at least one non-empty accepted answer; "
+                       "Canvas would silently import it as an essay question")
+        fib = _sub(_sub(presentation, "response_str", ident=RESPONSE, rcardinality="Single"), "render_fib")
+        _sub(fib, "response_label", ident="answer1", rshuffle="No")
+        self.resprocessing(item)
+        for aid, a in accepted:
+            self.answer_feedback(item, RESPONSE, a.text.strip(), aid, a.feedback)
+        cond, var = self.scoring(item)
+        target = _sub(var, "or") if len(accepted) > 1 else var
+        for _, a in accepted:
+            _varequal(target, RESPONSE, a.text.strip())
+        if not accepted:
+            _never(var)
+        self.finish_scoring(item, cond)
+
+    def body_essay(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        fib = _sub(_sub(presentation, "response_str", ident=RESPONSE, rcardinality="Single"), "render_fib")
+        _sub(fib, "response_label", ident="answer1", rshuffle="No")
+        rp = self.resprocessing(item)
+        # Graded by hand: no score is set. The schema needs one condition even without a solution.
+        _condition(rp, continue_=False)[1].append(etree.Element(_q("other")))
+
+    def body_matching(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        q = item.q
+        if not q.pairs:
+            self.error(q.loc, E_KEY, "a matching question needs at least one pair")
+            return self.body_essay(item, presentation, ids)
+        rights: dict[str, int] = {}  # plain text → ident; a repeated right-hand text is one option
+        right_texts = [self.match_text(pair.right, pair.loc, "answer") for pair in q.pairs]
+        for text in right_texts:
+            rights.setdefault(text, answer_id(q.id, 501 + len(rights)))
+        pair_right = [rights[text] for text in right_texts]
+        for text in q.distractors:
+            plain = self.match_text(text, q.loc, "answer")
+            if plain in rights:
+                self.warning(q.loc, W_MATCH_DUPLICATE, f"distractor `{plain}` is also a right-hand answer; "
+                             "Canvas lists each option once, so it is not added again")
+                continue
+            rights[plain] = answer_id(q.id, 501 + len(rights))
+        for lid, pair in zip(ids, q.pairs):
+            response = _sub(presentation, "response_lid", ident=f"response_{lid}", rcardinality="Single")
+            left = self.match_text(pair.left, pair.loc, "prompt")
+            _sub(_sub(response, "material"), "mattext", left, texttype="text/plain")
+            choice = _sub(response, "render_choice")
+            for text, rid in rights.items():
+                label = _sub(choice, "response_label", ident=str(rid))
+                _sub(_sub(label, "material"), "mattext", text, texttype="text/plain")
+        self.resprocessing(item)
+        shares = _equal_shares(len(q.pairs))
+        for lid, rid, share in zip(ids, pair_right, shares):
+            cond, var = _condition(item.resprocessing, continue_=True)
+            _varequal(var, f"response_{lid}", str(rid))
+            _setvar(cond, "Add", share)
+        if q.feedback.correct or q.feedback.incorrect:
+            cond, var = self.scoring(item)
+            target = _sub(var, "and") if len(q.pairs) > 1 else var
+            for lid, rid in zip(ids, pair_right):
+                _varequal(target, f"response_{lid}", str(rid))
+            self.correct_incorrect(item, cond)
+
+    def match_text(self, markdown: str, loc: Loc, side: str) -> str:
+        """One side of a matching pair, as the plain text Canvas keeps of it.
+
+        Right-hand options are stored as text only (associate_interaction.rb takes
+        `simpleChoice.text`). Left-hand prompts are no better: QTIMigrationTool puts a
+        `response_lid`'s material into the 2.1 `<prompt>` as escaped characters, without
+        the `div.html` wrapper other material gets, so Canvas's `detect_html` sees one text
+        node and keeps it as (re-escaped) text; HTML there would reach students as source,
+        and `<`, `>`, `&` as `&lt;`, `&gt;`, `&amp;` (the matching view prints `left` escaped).
+        So both sides are plain text, and what that loses is reported.
+        """
+        html = to_html(markdown, "mathjax")
+        text = single_paragraph_text(html)
+        if text is None:
+            text = " ".join(lxml.html.fragment_fromstring(html, create_parent="div").text_content().split())
+            self.warning(loc, W_MATCH_PLAIN, f"matching {side} `{markdown}` loses its formatting: Canvas matching "
+                         f"{side}s are plain text")
+        elif self.style == "canvas_image" and html != to_html(markdown, "canvas_image"):
+            self.warning(loc, W_MATCH_PLAIN, f"matching {side} `{markdown}` is plain text in Canvas and cannot hold an "
+                         "equation image: its math is written as \\(…\\) LaTeX, typeset only where the instance "
+                         "has MathJax equation handling on")
+        if side == "prompt" and re.search(r"[<>&]", text):
+            self.warning(loc, W_MATCH_PLAIN, f"matching prompt `{markdown}` contains <, > or &, which Canvas shows "
+                         "as &lt;, &gt; or &amp; in a matching prompt; reword it (e.g. \"less than\") or use a "
+                         "right-hand answer for it")
+        return text
+
+
+def _never(conditionvar: etree._Element) -> None:
+    """A condition that is never true (`not other`): keeps a keyless item schema-valid
+    while its error stops the build."""
+    _sub(_sub(conditionvar, "not"), "other")
+
+
+def _equal_shares(n: int) -> list[Decimal]:
+    """n percentages with two decimals summing to exactly 100 (the last takes the rest)."""
+    share = (FULL / n).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    return [share] * (n - 1) + [FULL - share * (n - 1)]

@@ -1,0 +1,510 @@
+"""GIFT export: `dist/gift/<bank>.gift.txt`, for Moodle's Question bank → Import → "GIFT format".
+
+GIFT looks simple, but Moodle's importer (question/format/gift/format.php, `qformat_gift`)
+is not a grammar: it finds the answer block with `strpos('{')` / `strpos('}')`, splits
+answers with `explode('~')` / `explode('=')`, feedback with `explode('#')`, the general
+feedback with `strrpos('####')`, and only *afterwards* turns escapes back into characters.
+Every special character that reaches it unescaped is structure, and LaTeX is full of them
+(`\\frac{\\partial C}{\\partial w_2} = 0.064`). The rules below are what that file does;
+each one is the reason for something this writer does:
+
+- `escapedchar_pre()` first turns every `\\\\` into a placeholder, then `\\:` `\\#` `\\=`
+  `\\{` `\\}` `\\~` and `\\n` into placeholders, then the first placeholder back into ONE
+  backslash; `escapedchar_post()` turns the other placeholders into `: # = { } ~` and a
+  newline once parsing is done. So every backslash is written doubled — otherwise `\\neq`,
+  `\\nabla`, `\\nu` would come out as a newline followed by `eq`, `abla`, `u` — and each of
+  `: # = { } ~` gets a backslash. (`:` only matters to Moodle in titles and numerical
+  answers, but gift-pegjs, the independent parser the tests use, needs it escaped
+  everywhere, and the escape is harmless where Moodle does not need it.)
+- The file is cut into questions at blank lines, and a line whose trimmed text starts with
+  `//` is a comment. So text never holds a raw newline: it is written as `\\n`, which Moodle
+  stores as a newline. A carriage return has no escape at all.
+- `$CATEGORY:` is only recognised at the start of a blank-line-separated block, and then the
+  *whole* block is the category path: it stands alone. That block gets `escapedchar_pre()`
+  but never `escapedchar_post()`, so only backslashes are escaped in it.
+- `extract_idnumber_and_tags_from_comment()` reads `[id:…]` and `[tag:…]` from the comment
+  lines of the question's own block, with `]` escaped as `\\]`.
+- `parse_text_with_format()` reads a leading `[html]`, and the question text's format is
+  the default for its answers and feedback, so only the question text carries one, right
+  after `::title::`. HTML from `exporter.text.to_html()` always starts with `<` or `\\`, so
+  no other field can be mistaken for a format marker.
+- Numerical answers go through `is_numeric($ans) || $ans = '*'` — an assignment, not a
+  comparison — so a non-numeric answer is silently stored as `*`, which accepts every
+  response. Only plain decimal numerals are written; anything else is a build error.
+- In `{TRUE#a#b}`, `a` is the feedback for the *wrong* response and `b` for the right one
+  (`split_truefalse_comment()`).
+- The import form accepts a file only if its MIME type is `text/plain`. Moodle's MIME table
+  has no `.gift`, so it would sniff the content, and libmagic calls a file with `<a href=`
+  or `<table` in it text/html: refused. `.txt` is text/plain by name, hence `.gift.txt`
+  (the name Moodle's own GIFT test fixtures use).
+
+Policies shared with the Moodle XML writer come from the same place, so both exports of a
+bank grade alike: weights from `exporter.grades`, the category path and short-answer
+wildcard escaping from `exporter.writers.moodle`. What GIFT cannot say (combined feedback,
+a question's mark, …) is a located warning; a question GIFT cannot carry at all is left out
+with a warning that names it. docs/gift.md is the user-facing version of all this.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..diagnostics import Diagnostic, Report
+from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
+from ..model import Bank, Loc, Question
+from ..text import plain_text, to_html
+from .moodle import category_path, escape_wildcards
+
+TARGET = "gift"
+SUFFIX = ".gift.txt"
+
+MATH_STYLE = "mathjax"
+NAME_LIMIT = 255
+"""question.name and category names are varchar(255); Moodle shortens longer ones itself."""
+IDNUMBER_LIMIT = 100
+"""question_bank_entries.idnumber is varchar(100): a longer one fails the database insert."""
+TAG_LIMIT = 50
+"""TAG_MAX_LENGTH: Moodle cuts tag names at 50 characters."""
+
+# Codes: G1xx errors (the import would fail or grade differently), G2xx warnings
+# (something the bank says that GIFT cannot carry, reported instead of dropped).
+E_NUMBER = "G101"
+E_GRADE = "G102"
+E_SINGLE_KEY = "G103"
+E_MISSING = "G104"
+E_IDNUMBER = "G105"
+E_CATEGORY = "G106"
+W_SKIPPED = "G200"
+W_POINTS = "G201"
+W_FEEDBACK = "G202"
+W_TAG = "G203"
+W_MATCH_PLAIN = "G204"
+W_MATCH_SIZE = "G205"
+W_CATEGORY_TOP = "G206"
+
+_ESCAPES = {
+    "\\": "\\\\",
+    ":": "\\:",
+    "#": "\\#",
+    "=": "\\=",
+    "{": "\\{",
+    "}": "\\}",
+    "~": "\\~",
+    "\n": "\\n",
+}
+_SPECIAL = re.compile(r"[\\:#={}~\n]")
+
+_PLACEHOLDER = re.compile(r"&&(?:058;|035;|061;|123;|125;|126;|092;|010)")
+"""Moodle's (and gift-pegjs's) internal placeholders: text that already contains one comes
+back from the importer as the character it stands for, and there is no escape for it."""
+
+_TAG_FORBIDDEN = re.compile(r"[<>`\x00-\x1f\x7f]")
+"""What Moodle's `[tag:…]` pattern (`[^]<>\\`[:cntrl:]]`) cannot read; `]` is escaped."""
+_ID_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+"""What Moodle's `[id:…]` pattern (`[^][:cntrl:]]`) cannot read; `]` is escaped."""
+
+
+class Unrepresentable(Exception):
+    """GIFT cannot carry this question at all: it is left out with a warning naming it."""
+
+    def __init__(self, loc: Loc, reason: str) -> None:
+        super().__init__(reason)
+        self.loc = loc
+        self.reason = reason
+
+
+class Refused(Exception):
+    """The question would import wrongly (another grade, any answer accepted): an error."""
+
+    def __init__(self, loc: Loc, code: str, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.code = code
+        self.message = message
+
+
+def escape(text: str, loc: Loc, what: str) -> str:
+    """`text` escaped so that Moodle's escapedchar_pre/post give back exactly `text`.
+
+    One character at a time: a backslash becomes `\\\\` (Moodle restores those first, which
+    is what keeps `\\neq` away from the `\\n` escape), each of `: # = { } ~` gets a
+    backslash, a newline becomes `\\n`. Raises Unrepresentable for what has no escape.
+    """
+    if "\r" in text:
+        raise Unrepresentable(loc, f"{what} contains a carriage return, which GIFT cannot escape")
+    found = _PLACEHOLDER.search(text)
+    if found:
+        raise Unrepresentable(
+            loc,
+            f"{what} contains {found.group()!r}, which Moodle's GIFT importer turns into another "
+            "character and which cannot be escaped",
+        )
+    return _SPECIAL.sub(lambda m: _ESCAPES[m.group()], text)
+
+
+def format_number(value: object, loc: Loc, what: str) -> str:
+    """A plain decimal numeral: what Moodle's `is_numeric()` and gift-pegjs's `Number` both
+    read as the same double (no exponent, which gift-pegjs refuses; no `inf`/`nan`).
+
+    `repr()` is the shortest decimal that reads back as the same double, so nothing is
+    rounded; Decimal's 'f' format spells it out positionally (1e-05 → 0.00001).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Refused(
+            loc, E_NUMBER,
+            f"{what} must be a finite number, not {value!r}: Moodle's GIFT importer would store "
+            "it as '*', which accepts every response",
+        )
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+@dataclass
+class _Writer:
+    bank: Bank
+    report: Report
+    pending: list[Diagnostic] = field(default_factory=list)
+    """Warnings about the question being rendered, reported only if it is written: a skipped
+    question gets one clear message instead of a pile of partial ones."""
+
+    def warn(self, loc: Loc, code: str, message: str) -> None:
+        self.pending.append(Diagnostic(loc, code, message, "warning"))
+
+    def flush(self) -> None:
+        for diagnostic in self.pending:
+            self.report(diagnostic)
+        self.pending.clear()
+
+    # -- text fields -------------------------------------------------------------------
+
+    def html(self, markdown: str | None, loc: Loc, what: str) -> str:
+        """Bank Markdown → the HTML Moodle must store (shared text layer) → GIFT text."""
+        if not markdown:
+            return ""
+        return escape(to_html(markdown, MATH_STYLE), loc, what)
+
+    def html_required(self, markdown: str, loc: Loc, what: str) -> str:
+        text = self.html(markdown, loc, what)
+        if not text:
+            raise Unrepresentable(loc, f"{what} is empty once rendered")
+        return text
+
+    def feedback(self, markdown: str | None, loc: Loc, what: str) -> str:
+        """`#…` for one answer's feedback, or nothing."""
+        text = self.html(markdown, loc, what)
+        return f"#{text}" if text else ""
+
+    def plain(self, text: str, loc: Loc, what: str) -> str:
+        """A field Moodle keeps as plain text (short answers, matching answers): stripped,
+        as Moodle trims it, escaped, and never empty."""
+        text = text.strip()
+        if not text:
+            raise Unrepresentable(loc, f"{what} is blank")
+        return escape(text, loc, what)
+
+    # -- blocks ------------------------------------------------------------------------
+
+    def header(self) -> str:
+        return (
+            f"// GIFT export of the qbank bank \"{plain_text(self.bank.name)}\", for Moodle:"
+            " Question bank → Import → GIFT format.\n"
+            "// Generated by `qbank build`; edit the bank, not this file.\n"
+        )
+
+    @property
+    def bank_loc(self) -> Loc:
+        return Loc(self.bank.path, 1, 1)
+
+    def category(self, path: tuple[str, ...]) -> str | None:
+        """The `$CATEGORY:` block, or None (after an error) if a name cannot be written."""
+        names = []
+        for name in path:
+            clean = plain_text(name, NAME_LIMIT)
+            if not clean:
+                self.report(Diagnostic(
+                    self.bank_loc, E_CATEGORY,
+                    f"category name {name!r} is empty once made plain text; Moodle would create "
+                    "a nameless category. Give it a name with letters or digits",
+                ))
+                return None
+            names.append(clean)
+        if names and names[0] == "top":
+            self.report(Diagnostic(
+                self.bank_loc, W_CATEGORY_TOP,
+                "a first-level category named 'top' is skipped by Moodle's importer (it takes "
+                "it for its own hidden top category); rename it",
+                "warning",
+            ))
+        # escapedchar_pre() turns `\\` into `\` here too, but nothing turns `\:` etc. back.
+        return f"$CATEGORY: {category_path(names).replace(chr(92), chr(92) * 2)}\n"
+
+    def comment_line(self, q: Question) -> str:
+        """`// [id:…] [tag:…]`: where Moodle's GIFT importer looks for idnumber and tags."""
+        bits = []
+        idnumber = q.id.strip()
+        if len(idnumber) > IDNUMBER_LIMIT:
+            raise Refused(
+                q.loc, E_IDNUMBER,
+                f"id '{idnumber[:20]}…' is {len(idnumber)} characters; Moodle's idnumber holds at "
+                f"most {IDNUMBER_LIMIT} and the import would fail. Shorten the id",
+            )
+        if not idnumber or _ID_FORBIDDEN.search(idnumber) or idnumber.endswith("\\"):
+            raise Refused(
+                q.loc, E_IDNUMBER,
+                f"id {q.id!r} cannot be written as Moodle's [id:…] (blank, a control character, "
+                "or a final backslash, which would escape the closing ']')",
+            )
+        bits.append(f"[id:{idnumber.replace(']', chr(92) + ']')}]")
+        for tag in q.tags:
+            clean = tag.strip()
+            if not clean or _TAG_FORBIDDEN.search(clean) or clean.endswith("\\"):
+                self.warn(
+                    q.loc, W_TAG,
+                    f"tag {tag!r} is left out: Moodle's [tag:…] cannot hold it (blank, '<', '>', "
+                    "'`', a control character, or a final backslash)",
+                )
+                continue
+            if len(clean) > TAG_LIMIT or "," in clean:
+                self.warn(
+                    q.loc, W_TAG,
+                    f"tag {tag!r} will be changed by Moodle (it removes commas and cuts tags at "
+                    f"{TAG_LIMIT} characters)",
+                )
+            bits.append(f"[tag:{clean.replace(']', chr(92) + ']')}]")
+        return f"// {' '.join(bits)}\n"
+
+    def title(self, q: Question) -> str:
+        """Plain text (Moodle cleans names as PARAM_TEXT) and never empty: `::::` would give
+        an empty name, and gift-pegjs refuses it."""
+        name = plain_text(q.display_title, NAME_LIMIT) or q.id
+        return escape(name, q.loc, "the title")
+
+    # -- questions ---------------------------------------------------------------------
+
+    def question(self, q: Question) -> str:
+        """The question's block — comment line, `::title::[html]text{…}` — or raises."""
+        render = getattr(self, f"answers_{q.type}", None)
+        if render is None:
+            raise Unrepresentable(q.loc, f"GIFT has no question type for {q.type!r}")
+        comment = self.comment_line(q)
+        if q.points != 1:
+            self.warn(
+                q.loc, W_POINTS,
+                f"points: {q.points:g} cannot be said in GIFT; Moodle imports the question with "
+                "a default mark of 1 (the Moodle XML export keeps the points)",
+            )
+        # An empty text would leave `[html]` alone before `{`, which gift-pegjs refuses;
+        # a question with nothing to read is not worth a special case.
+        text = self.html_required(q.text, q.loc, "the question text")
+        body = render(q)
+        solution = self.html(q.solution, q.loc, "the solution")
+        general = f"\t####{solution}\n" if solution else ""
+        opening = "{" if body.startswith("#") else "{\n"  # `{#` reads as numerical
+        return f"{comment}::{self.title(q)}::[html]{text}{opening}{body}{general}}}\n"
+
+    def unsupported_feedback(self, q: Question, kinds: tuple[str, ...], why: str) -> None:
+        for kind in kinds:
+            if getattr(q.feedback, kind):
+                self.warn(q.loc, W_FEEDBACK, f"{kind} feedback is not in the GIFT export: {why}")
+
+    def enough_choices(self, q: Question) -> None:
+        # check_answer_count(2, …) fails the question, and with the import form's default
+        # "stop on error" the whole file: better to leave the one question out.
+        if len(q.choices) < 2:
+            raise Unrepresentable(q.loc, "Moodle's GIFT importer needs at least two choices")
+
+    def answers_multiple_choice(self, q: Question) -> str:
+        """`=right` / `~wrong`: an `=` is what makes Moodle's multichoice single-answer."""
+        self.enough_choices(q)
+        correct = q.correct_choices
+        if len(correct) != 1:
+            raise Refused(
+                q.loc, E_SINGLE_KEY,
+                f"a multiple_choice question needs exactly one correct choice, this one has "
+                f"{len(correct)}; mark one, or make it multiple_answers",
+            )
+        self.unsupported_feedback(q, ("correct", "partial", "incorrect"), "GIFT has no combined feedback")
+        lines = []
+        for i, c in enumerate(q.choices, 1):
+            text = self.html_required(c.text, c.loc, f"choice {i}")
+            fb = self.feedback(c.feedback, c.loc, f"the feedback of choice {i}")
+            lines.append(f"\t{'=' if c.correct else '~'}{text}{fb}\n")
+        return "".join(lines)
+
+    def answers_multiple_answers(self, q: Question) -> str:
+        """`~%w%option` for every option: no `=` anywhere is what makes Moodle allow several."""
+        self.enough_choices(q)
+        correct = [c for c in q.choices if c.correct]
+        incorrect = [c for c in q.choices if not c.correct]
+        try:
+            w_right, w_wrong = multiple_answers_weights(len(correct), len(incorrect))
+            weights = {True: percent(w_right), False: percent(w_wrong)}
+        except GradeError as exc:
+            loc = q.loc  # point at the first option past the last count Moodle can share
+            if correct and len(correct) not in EXPRESSIBLE_COUNTS:
+                loc = correct[min(len(correct), 11) - 1].loc
+            elif incorrect and len(incorrect) not in EXPRESSIBLE_COUNTS:
+                loc = incorrect[min(len(incorrect), 11) - 1].loc
+            raise Refused(loc, E_GRADE, str(exc)) from exc
+        self.unsupported_feedback(q, ("correct", "partial", "incorrect"), "GIFT has no combined feedback")
+        lines = []
+        for i, c in enumerate(q.choices, 1):
+            text = self.html_required(c.text, c.loc, f"choice {i}")
+            fb = self.feedback(c.feedback, c.loc, f"the feedback of choice {i}")
+            lines.append(f"\t~%{weights[c.correct]}%{text}{fb}\n")
+        return "".join(lines)
+
+    def answers_true_false(self, q: Question) -> str:
+        """`TRUE#wrong#right`: the FIRST feedback is the one for the wrong response."""
+        if not isinstance(q.answer, bool):
+            raise Refused(
+                q.answer_loc or q.loc, E_MISSING,
+                f"a true_false question needs answer: true or false, not {q.answer!r}",
+            )
+        self.unsupported_feedback(q, ("partial",), "true/false questions are right or wrong")
+        wrong = self.html(q.feedback.incorrect, q.loc, "the incorrect feedback")
+        right = self.html(q.feedback.correct, q.loc, "the correct feedback")
+        key = "TRUE" if q.answer else "FALSE"
+        if right:
+            return f"\t{key}#{wrong}#{right}\n"
+        if wrong:
+            return f"\t{key}#{wrong}\n"
+        return f"\t{key}\n"
+
+    def answers_numerical(self, q: Question) -> str:
+        """`#` then `=answer:tolerance#correct`, and `~#incorrect` for every other response
+        (Moodle stores that as its `*` "any other answer")."""
+        where = q.answer_loc or q.loc
+        answer = format_number(q.answer, where, "the numerical answer")
+        tolerance = 0.0 if q.tolerance is None else q.tolerance
+        tol = format_number(tolerance, where, "the tolerance")
+        if tol.startswith("-"):
+            raise Refused(where, E_NUMBER, f"the tolerance must be ≥ 0, not {tolerance!r}")
+        self.unsupported_feedback(
+            q, ("partial",), "numerical questions here have one accepted answer, so no partial credit"
+        )
+        lines = [f"\t={answer}:{tol}{self.feedback(q.feedback.correct, q.loc, 'the correct feedback')}\n"]
+        wrong = self.feedback(q.feedback.incorrect, q.loc, "the incorrect feedback")
+        if wrong:
+            lines.append(f"\t~{wrong}\n")
+        return "#\n" + "".join(lines)
+
+    def answers_short_answer(self, q: Question) -> str:
+        """`=%100%answer#feedback` per accepted answer, `=%0%*#incorrect` for the rest.
+
+        The explicit `%100%` is not decoration: without it an answer that itself begins
+        like `%50%` would be read as a weight. Answers are plain text (Moodle compares them
+        with what the student typed) with `*` made literal, as in the Moodle XML export.
+        """
+        if not q.answers:
+            raise Refused(q.loc, E_MISSING, "a short_answer question needs at least one answer")
+        self.unsupported_feedback(
+            q, ("partial",), "short-answer questions here accept answers for full marks only"
+        )
+        lines = []
+        for i, a in enumerate(q.answers, 1):
+            if "->" in a.text:
+                raise Unrepresentable(
+                    a.loc,
+                    f"answer {i} contains '->', which makes Moodle's GIFT importer read the "
+                    "question as a matching question ('->' has no escape)",
+                )
+            text = self.plain(escape_wildcards(a.text.strip()), a.loc, f"answer {i}")
+            if text.startswith("["):
+                # A leading [html], [plain]… would be read as a format marker and removed;
+                # Moodle drops a short answer's format, so an explicit one costs nothing.
+                text = "[html]" + text
+            fb = self.feedback(a.feedback or q.feedback.correct, a.loc, f"the feedback of answer {i}")
+            lines.append(f"\t=%{percent(1)}%{text}{fb}\n")
+        wrong = self.feedback(q.feedback.incorrect, q.loc, "the incorrect feedback")
+        if wrong:
+            lines.append(f"\t=%{percent(0)}%*{wrong}\n")
+        return "".join(lines)
+
+    def answers_essay(self, q: Question) -> str:
+        self.unsupported_feedback(
+            q, ("correct", "partial", "incorrect"),
+            "essays are graded by hand, so there is no automatic outcome to attach it to",
+        )
+        return ""
+
+    def answers_matching(self, q: Question) -> str:
+        """`=left -> right`, and `= -> distractor` for each extra right-hand option (an empty
+        left side is how Moodle itself stores a wrong answer). Right-hand sides appear in a
+        drop-down, so they are plain text, and Moodle reads no format for them."""
+        if not q.pairs:
+            raise Refused(q.loc, E_MISSING, "a matching question needs at least one pair")
+        if len(q.pairs) < 2 or len(q.pairs) + len(q.distractors) < 3:
+            self.warn(
+                q.loc, W_MATCH_SIZE,
+                "Moodle's editing form wants at least 2 pairs and 3 answers; the question "
+                "imports, but cannot be saved again from the form until one is added",
+            )
+        if len(q.pairs) + len(q.distractors) < 2:
+            raise Unrepresentable(q.loc, "Moodle's GIFT importer needs at least two matching lines")
+        self.unsupported_feedback(q, ("correct", "partial", "incorrect"), "GIFT has no combined feedback")
+        lines = []
+        for i, p in enumerate(q.pairs, 1):
+            left = self.html_required(p.left, p.loc, f"the left side of pair {i}")
+            lines.append(f"\t={left} -> {self.match_answer(p.right, p.loc, f'the right side of pair {i}')}\n")
+        for i, d in enumerate(q.distractors, 1):
+            lines.append(f"\t= -> {self.match_answer(d, q.loc, f'distractor {i}')}\n")
+        return "".join(lines)
+
+    def match_answer(self, text: str, loc: Loc, what: str) -> str:
+        if "$" in text:
+            self.warn(
+                loc, W_MATCH_PLAIN,
+                f"matching answer '{text.strip()}' is shown in a drop-down menu, where Moodle "
+                "cannot render math: students will see the LaTeX source",
+            )
+        return self.plain(text, loc, what)
+
+    # -- the file ----------------------------------------------------------------------
+
+    def groups(self) -> list[tuple[tuple[str, ...], list[Question]]]:
+        """Questions by full category path, as the Moodle XML export groups them: the bank's
+        own category first (named after the bank if it has none, since questions may not
+        live in Moodle's hidden "top"), then subcategories in order of first appearance."""
+        root = tuple(self.bank.category) or (self.bank.title,)
+        groups: dict[tuple[str, ...], list[Question]] = {root: []}
+        for q in self.bank.questions:
+            groups.setdefault(root + tuple(q.category), []).append(q)
+        return [(path, qs) for path, qs in groups.items() if qs]
+
+    def write(self) -> bytes:
+        blocks = [self.header()]
+        for path, questions in self.groups():
+            written = []
+            for q in questions:
+                try:
+                    written.append(self.question(q))
+                except Unrepresentable as exc:
+                    self.pending.clear()
+                    self.report(Diagnostic(
+                        exc.loc, W_SKIPPED,
+                        f"question '{q.id}' is left out of the GIFT export: {exc.reason}",
+                        "warning",
+                    ))
+                    continue
+                except Refused as exc:
+                    self.pending.clear()
+                    self.report(Diagnostic(exc.loc, exc.code, exc.message, "error"))
+                    continue
+                self.flush()
+            category = self.category(path) if written else None
+            if category is not None:
+                blocks.append(category)
+                blocks.extend(written)
+        # One blank line between blocks: Moodle and gift-pegjs both separate questions so.
+        return "\n".join(blocks).encode("utf-8")
+
+
+def write(bank: Bank, report: Report) -> bytes:
+    """The bank as one GIFT file: UTF-8 without BOM, `\\n` line ends, deterministic."""
+    return _Writer(bank, report).write()

@@ -1,0 +1,654 @@
+"""Moodle XML writer: one bank → one file for Question bank → Import → "Moodle XML format".
+
+Moodle's importer (question/format.php, question/format/xml/format.php and each question
+type's `save_question_options`) accepts many files it then mangles, and with its default
+"stop on error" a single refused question means *nothing* is imported. So this writer is
+built around its traps rather than around the format's happy path:
+
+- Grades: every `fraction` comes from `exporter.grades.percent`, which only formats values
+  in `question_bank::fraction_options_full()`; multiple-answers weights come from
+  `multiple_answers_weights`, so the correct set scores 100 % and ticking every box 0 %.
+  A grade Moodle cannot express is a located build error, never a silently different grade.
+  Before writing a choice question we re-add its fractions exactly (`_check_choice_grades`)
+  because Moodle saves a multichoice whose fractions do not add up without complaint.
+- `<single>`/`<shuffleanswers>` are lower-case `true`/`false`: the importer's
+  `trans_single()` treats anything but the exact string "false" as true.
+- HTML goes in CDATA. Moodle's XML reader (lib/xmlize.php, `core_xml_parser`) drops every
+  character-data chunk that is only whitespace, and the XML parser delivers each entity
+  (`&amp;`, `&lt;` …) as its own chunk, so `&lt; &gt;` written as escaped text comes back
+  as `<>`. One CDATA section is one chunk, which is why Moodle's own exporter uses CDATA
+  whenever text needs escaping, and so do we (`_set_text`).
+- Names are plain text (`exporter.text.plain_text`): the importer runs them through
+  `clean_param(PARAM_TEXT)`, which strips tags (`a<b` would lose its tail), and cuts them
+  at 255 characters.
+- Numbers are written with '.', no thousands separator and no exponent (`_decimal`), which
+  Moodle's numerical answer parser reads the same way in every site language.
+- The question `idnumber` is the bank id: stable across terms, so a re-import can be
+  recognised. Moodle drops (without a message) an idnumber already used in the target
+  category, so duplicates inside one file are a build error here.
+
+Output is deterministic: elements in a fixed order, no timestamps, no generated ids.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from fractions import Fraction
+
+from lxml import etree
+
+from ..diagnostics import Diagnostic, Report
+from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
+from ..model import Bank, Choice, Loc, Question
+from ..text import plain_text, to_html
+
+TARGET = "moodle"
+SUFFIX = ".xml"
+
+NAME_LIMIT = 255
+"""question.name is varchar(255); the importer shortens longer names itself."""
+IDNUMBER_LIMIT = 100
+"""question_bank_entries.idnumber is varchar(100); a longer one fails the database insert."""
+TAG_LIMIT = 50
+"""TAG_MAX_LENGTH: clean_param(PARAM_TAG) cuts tag names at 50 characters."""
+
+PENALTY = "0.3333333"
+"""Moodle's default penalty per wrong try (used in interactive/adaptive quizzes)."""
+TRUEFALSE_PENALTY = "1"
+"""Moodle's default for true/false: a second try at a two-option question is worth nothing."""
+
+# Codes: M1xx errors (the file would be unusable or grade differently), M2xx warnings
+# (something the bank says that Moodle cannot show, reported instead of dropped).
+E_GRADE = "M101"
+E_SINGLE_KEY = "M102"
+E_IDNUMBER = "M103"
+E_DUPLICATE_ID = "M104"
+E_NUMBER = "M105"
+E_MISSING = "M106"
+E_CONTROL_CHAR = "M107"
+E_CATEGORY = "M108"
+W_FEEDBACK = "M201"
+W_MATCH_PLAIN = "M202"
+W_MATCH_SIZE = "M203"
+W_TAG = "M204"
+W_WHITESPACE = "M205"
+W_POINTS = "M206"
+W_CATEGORY_TOP = "M207"
+
+# XML 1.0 cannot carry these at all (lxml refuses them); YAML forbids them too, but a bank
+# built in code could hold one (the seed scrape turned "\f" of "\frac" into a form feed).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NEEDS_ESCAPE = re.compile("[<>&]")
+_WHITESPACE_BETWEEN_ESCAPES = re.compile(r"[<>&][ \t\r\n]+[<>&]")
+
+
+def write(bank: Bank, report: Report) -> bytes:
+    """The Moodle XML file for `bank`, as UTF-8 bytes. Findings go to `report`."""
+    return _Writer(bank, report).build()
+
+
+class _Writer:
+    def __init__(self, bank: Bank, report: Report) -> None:
+        self.bank = bank
+        self.report = report
+        self.checked_names: set[tuple[int, str]] = set()
+
+    # -- reporting ------------------------------------------------------------------
+
+    def error(self, loc: Loc, code: str, message: str) -> None:
+        self.report(Diagnostic(loc, code, message, "error"))
+
+    def warning(self, loc: Loc, code: str, message: str) -> None:
+        self.report(Diagnostic(loc, code, message, "warning"))
+
+    def clean(self, text: str, loc: Loc) -> str:
+        """`text` without characters XML cannot hold (each one reported as an error)."""
+        found = sorted(set(_XML_ILLEGAL.findall(text)))
+        if found:
+            names = ", ".join(f"U+{ord(c):04X}" for c in found)
+            self.error(
+                loc,
+                E_CONTROL_CHAR,
+                f"control character {names} cannot be written to XML; delete it from the "
+                "text (a form feed usually means a lost '\\f', as in '\\frac')",
+            )
+            text = _XML_ILLEGAL.sub("", text)
+        return text
+
+    def html(self, markdown: str | None, loc: Loc) -> str:
+        """Bank Markdown → HTML through the shared text layer, math for Moodle's MathJax."""
+        if not markdown:
+            return ""
+        return to_html(self.clean(markdown, loc), "mathjax")
+
+    # -- document ---------------------------------------------------------------------
+
+    def build(self) -> bytes:
+        quiz = etree.Element("quiz")
+        root_path = self.root_category()
+        groups = self.group_by_category(root_path)
+        self.check_ids()
+
+        # The bank's own category always comes first, with the bank description as its
+        # info, so the file says where it lands even if every question is in a subcategory.
+        self.category_question(quiz, root_path, self.bank.description, self.bank_loc)
+        for path, questions in groups:
+            if path != root_path:
+                self.category_question(quiz, path, None, questions[0].loc)
+            for question in questions:
+                self.question(quiz, question)
+
+        return etree.tostring(
+            etree.ElementTree(quiz), xml_declaration=True, encoding="UTF-8", pretty_print=True
+        )
+
+    def root_category(self) -> tuple[str, ...]:
+        # Questions may not live in Moodle's hidden "top" category itself, so a bank
+        # without a category gets one named after its title.
+        return tuple(self.bank.category) or (self.bank.title,)
+
+    def group_by_category(
+        self, root_path: tuple[str, ...]
+    ) -> list[tuple[tuple[str, ...], list[Question]]]:
+        """Questions grouped by full category path: the bank's own category first, then
+        subcategories in order of first appearance; bank order is kept within a group.
+        Grouping means one category question per category, however the bank interleaves."""
+        groups: dict[tuple[str, ...], list[Question]] = {root_path: []}
+        for question in self.bank.questions:
+            groups.setdefault(root_path + tuple(question.category), []).append(question)
+        return [(path, qs) for path, qs in groups.items() if qs or path == root_path]
+
+    def check_ids(self) -> None:
+        seen: dict[str, Question] = {}
+        for question in self.bank.questions:
+            if question.id in seen:
+                first = seen[question.id]
+                self.error(
+                    question.loc,
+                    E_DUPLICATE_ID,
+                    f"id '{question.id}' is also used at {first.loc}; Moodle would import "
+                    "the second question without an idnumber, so re-imports could not find "
+                    "it. Give each question its own id",
+                )
+            else:
+                seen[question.id] = question
+
+    def category_question(
+        self, quiz: etree._Element, path: tuple[str, ...], info: str | None, loc: Loc
+    ) -> None:
+        """A `<question type="category">`: every question after it goes into `path`.
+
+        `loc` is where the path's last names come from (the bank, or the first question of
+        a subcategory); each name is checked once, the first time it appears.
+        """
+        names = [self.category_name(name, index, loc) for index, name in enumerate(path)]
+        element = etree.SubElement(quiz, "question", type="category")
+        category = etree.SubElement(element, "category")
+        _set_text(etree.SubElement(category, "text"), category_path(names))
+        info_el = etree.SubElement(element, "info", format="html")
+        _set_html(etree.SubElement(info_el, "text"), self.html(info, loc))
+
+    def category_name(self, name: str, index: int, loc: Loc) -> str:
+        clean = plain_text(self.clean(name, loc), NAME_LIMIT)
+        if (index, name) in self.checked_names:
+            return clean or "-"
+        self.checked_names.add((index, name))
+        if not clean:
+            self.error(
+                loc,
+                E_CATEGORY,
+                f"category name {name!r} is empty once made plain text; Moodle would "
+                "create a nameless category. Give it a name with letters or digits",
+            )
+            return "-"
+        if index == 0 and clean == "top":
+            self.warning(
+                loc,
+                W_CATEGORY_TOP,
+                "a first-level category named 'top' is skipped by Moodle's importer (it "
+                "takes it for its own hidden top category); rename it",
+            )
+        return clean
+
+    @property
+    def bank_loc(self) -> Loc:
+        return Loc(self.bank.path, 1, 1)
+
+    # -- questions ----------------------------------------------------------------------
+
+    def question(self, quiz: etree._Element, q: Question) -> None:
+        moodle_type = {
+            "multiple_choice": "multichoice",
+            "multiple_answers": "multichoice",
+            "true_false": "truefalse",
+            "numerical": "numerical",
+            "short_answer": "shortanswer",
+            "essay": "essay",
+            "matching": "matching",
+        }.get(q.type)
+        if moodle_type is None:
+            self.error(q.loc, E_MISSING, f"question type '{q.type}' has no Moodle equivalent")
+            return
+        # Build the type-specific part first: if it finds an error (an impossible grade),
+        # the question is left out rather than written with a different grade.
+        body: list[etree._Element] = []
+        ok = getattr(self, "body_" + q.type)(q, body)
+        if not ok:
+            return
+
+        element = etree.SubElement(quiz, "question", type=moodle_type)
+        self.header(element, q)
+        element.extend(body)
+        self.tags(element, q)
+
+    def header(self, element: etree._Element, q: Question) -> None:
+        name = etree.SubElement(element, "name")
+        title = plain_text(self.clean(q.display_title, q.loc), NAME_LIMIT) or q.id
+        _set_text(etree.SubElement(name, "text"), title)
+        _html_field(element, "questiontext", self.html(q.text, q.loc))
+        _html_field(element, "generalfeedback", self.html(q.solution, q.loc))
+        etree.SubElement(element, "defaultgrade").text = self.points(q)
+        etree.SubElement(element, "penalty").text = (
+            TRUEFALSE_PENALTY if q.type == "true_false" else PENALTY
+        )
+        etree.SubElement(element, "hidden").text = "0"
+        idnumber = q.id
+        if len(idnumber) > IDNUMBER_LIMIT:
+            self.error(
+                q.loc,
+                E_IDNUMBER,
+                f"id '{idnumber[:20]}…' is {len(idnumber)} characters; Moodle's idnumber "
+                f"holds at most {IDNUMBER_LIMIT} and the import would fail. Shorten the id",
+            )
+        _set_text(etree.SubElement(element, "idnumber"), self.clean(idnumber, q.loc))
+
+    def points(self, q: Question) -> str:
+        points = q.points
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not (
+            math.isfinite(points) and points > 0
+        ):
+            self.error(q.loc, E_NUMBER, f"points must be a positive number, not {points!r}")
+            return "1"
+        if round(points, 7) != points:
+            self.warning(
+                q.loc,
+                W_POINTS,
+                f"points {points!r} will be stored by Moodle to 7 decimal places",
+            )
+        return _decimal(points)
+
+    def tags(self, element: etree._Element, q: Question) -> None:
+        if not q.tags:
+            return
+        tags = etree.SubElement(element, "tags")
+        for tag in q.tags:
+            tag = self.clean(tag, q.loc)
+            # clean_param(PARAM_TAG): drops control characters and < > `, cuts at 50.
+            if len(tag) > TAG_LIMIT or re.search(r"[<>`]", tag):
+                self.warning(
+                    q.loc,
+                    W_TAG,
+                    f"tag '{tag}' will be changed by Moodle (it removes < > ` from tags "
+                    f"and cuts them at {TAG_LIMIT} characters)",
+                )
+            _set_text(etree.SubElement(etree.SubElement(tags, "tag"), "text"), tag)
+
+    # -- feedback -----------------------------------------------------------------------
+
+    def combined_feedback(self, q: Question, body: list[etree._Element]) -> None:
+        fb = q.feedback
+        for tag, text in (
+            ("correctfeedback", fb.correct),
+            ("partiallycorrectfeedback", fb.partial),
+            ("incorrectfeedback", fb.incorrect),
+        ):
+            body.append(_html_element(tag, self.html(text, q.loc)))
+
+    def unsupported_feedback(self, q: Question, kinds: Iterable[str], why: str) -> None:
+        for kind in kinds:
+            if getattr(q.feedback, kind):
+                self.warning(
+                    q.loc,
+                    W_FEEDBACK,
+                    f"{kind} feedback is not exported: Moodle's {why}",
+                )
+
+    # -- type bodies: each appends elements to `body` and returns False on an error ----
+
+    def body_multiple_choice(self, q: Question, body: list[etree._Element]) -> bool:
+        correct = q.correct_choices
+        if len(correct) != 1:
+            self.error(
+                q.loc,
+                E_SINGLE_KEY,
+                f"a multiple_choice question needs exactly one correct choice, this one has "
+                f"{len(correct)}; mark one, or make it multiple_answers",
+            )
+            return False
+        grades = [Fraction(1) if c.correct else Fraction(0) for c in q.choices]
+        return self.multichoice(q, body, single=True, grades=grades)
+
+    def body_multiple_answers(self, q: Question, body: list[etree._Element]) -> bool:
+        correct = [c for c in q.choices if c.correct]
+        incorrect = [c for c in q.choices if not c.correct]
+        try:
+            w_correct, w_incorrect = multiple_answers_weights(len(correct), len(incorrect))
+        except GradeError as exc:
+            # Point at the first option past the last count Moodle can share equally.
+            loc = q.loc
+            if correct and len(correct) not in EXPRESSIBLE_COUNTS:
+                loc = correct[min(len(correct), 11) - 1].loc
+            elif incorrect and len(incorrect) not in EXPRESSIBLE_COUNTS:
+                loc = incorrect[min(len(incorrect), 11) - 1].loc
+            self.error(loc, E_GRADE, str(exc))
+            return False
+        grades = [w_correct if c.correct else w_incorrect for c in q.choices]
+        return self.multichoice(q, body, single=False, grades=grades)
+
+    def multichoice(
+        self, q: Question, body: list[etree._Element], *, single: bool, grades: list[Fraction]
+    ) -> bool:
+        if not self.choices_usable(q):
+            return False
+        try:
+            _check_choice_grades(grades, single=single)
+            fractions = [percent(g) for g in grades]
+        except GradeError as exc:
+            self.error(q.loc, E_GRADE, str(exc))
+            return False
+        body.append(_simple("single", "true" if single else "false"))
+        # The bank's order is the author's: solutions say "option B", and options like
+        # "none of the above" must stay last. So no shuffling, and letters A, B, C.
+        body.append(_simple("shuffleanswers", "false"))
+        body.append(_simple("answernumbering", "ABCD"))
+        body.append(_simple("showstandardinstruction", "1"))
+        self.combined_feedback(q, body)
+        if not single:
+            body.append(etree.Element("shownumcorrect"))
+        for choice, fraction in zip(q.choices, fractions):
+            body.append(self.choice_answer(q, choice, fraction))
+        return True
+
+    def choices_usable(self, q: Question) -> bool:
+        """Moodle's multichoice skips blank choices (which would shift every grade) and,
+        with fewer than two, stops with a notice that also ends the whole import."""
+        ok = True
+        if len(q.choices) < 2:
+            self.error(q.loc, E_MISSING, "a choice question needs at least two choices")
+            ok = False
+        for c in q.choices:
+            if not c.text.strip():
+                self.error(c.loc, E_MISSING, "choice text is empty; Moodle would drop the choice")
+                ok = False
+        return ok
+
+    def choice_answer(self, q: Question, choice: Choice, fraction: str) -> etree._Element:
+        answer = etree.Element("answer", fraction=fraction, format="html")
+        _set_html(etree.SubElement(answer, "text"), self.html(choice.text, choice.loc))
+        answer.append(_html_element("feedback", self.html(choice.feedback, choice.loc)))
+        return answer
+
+    def body_true_false(self, q: Question, body: list[etree._Element]) -> bool:
+        if not isinstance(q.answer, bool):
+            self.error(
+                q.answer_loc or q.loc,
+                E_MISSING,
+                f"a true_false question needs answer: true or false, not {q.answer!r}",
+            )
+            return False
+        self.unsupported_feedback(q, ["partial"], "true/false questions are right or wrong")
+        for value in (True, False):
+            is_correct = value == q.answer
+            # The importer recognises the two answers by these exact lower-case texts.
+            answer = etree.Element(
+                "answer", fraction=percent(1 if is_correct else 0), format="moodle_auto_format"
+            )
+            _set_text(etree.SubElement(answer, "text"), "true" if value else "false")
+            text = q.feedback.correct if is_correct else q.feedback.incorrect
+            answer.append(_html_element("feedback", self.html(text, q.loc)))
+            body.append(answer)
+        return True
+
+    def body_numerical(self, q: Question, body: list[etree._Element]) -> bool:
+        loc = q.answer_loc or q.loc
+        value = q.answer
+        tolerance = 0.0 if q.tolerance is None else q.tolerance
+        for label, number in (("answer", value), ("tolerance", tolerance)):
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+                self.error(loc, E_NUMBER, f"numerical {label} must be a finite number, not {number!r}")
+                return False
+        if tolerance < 0:
+            self.error(loc, E_NUMBER, f"tolerance must be ≥ 0, not {tolerance!r}")
+            return False
+        self.unsupported_feedback(
+            q, ["partial"], "numerical questions here have one accepted answer, so no partial credit"
+        )
+        correct_html = self.html(q.feedback.correct, q.loc)
+        body.append(
+            self.plain_answer(percent(1), _decimal(value), correct_html, loc, tolerance=_decimal(tolerance))
+        )
+        if q.feedback.incorrect:
+            # '*' is Moodle's "any other answer": the only place incorrect feedback can go.
+            incorrect_html = self.html(q.feedback.incorrect, q.loc)
+            body.append(self.plain_answer(percent(0), "*", incorrect_html, q.loc, tolerance="0"))
+        # Units off: no unit list, and showunits 3 (qtype_numerical::UNITNONE) so students
+        # are neither asked for nor penalised for a unit.
+        body.append(_simple("unitgradingtype", "0"))
+        body.append(_simple("unitpenalty", "0.1000000"))
+        body.append(_simple("showunits", "3"))
+        body.append(_simple("unitsleft", "0"))
+        return True
+
+    def plain_answer(
+        self, fraction: str, text: str, feedback_html: str, loc: Loc, *, tolerance: str | None = None
+    ) -> etree._Element:
+        """An <answer> whose text is plain (numerical value, short-answer text), not HTML."""
+        answer = etree.Element("answer", fraction=fraction, format="moodle_auto_format")
+        self.set_plain(etree.SubElement(answer, "text"), text, loc)
+        answer.append(_html_element("feedback", feedback_html))
+        if tolerance is not None:
+            etree.SubElement(answer, "tolerance").text = tolerance
+        return answer
+
+    def body_short_answer(self, q: Question, body: list[etree._Element]) -> bool:
+        if not q.answers:
+            self.error(q.loc, E_MISSING, "a short_answer question needs at least one answer")
+            return False
+        self.unsupported_feedback(
+            q, ["partial"], "short-answer questions here accept answers for full marks only"
+        )
+        blank = [a for a in q.answers if not a.text.strip()]
+        for accepted in blank:
+            self.error(accepted.loc, E_MISSING, "short answer is empty; Moodle would drop it")
+        if blank:
+            return False
+        body.append(_simple("usecase", "0"))
+        for accepted in q.answers:
+            text = self.clean(accepted.text, accepted.loc).strip()
+            feedback = accepted.feedback or q.feedback.correct
+            feedback_html = self.html(feedback, accepted.loc)
+            body.append(self.plain_answer(percent(1), escape_wildcards(text), feedback_html, accepted.loc))
+        if q.feedback.incorrect:
+            incorrect_html = self.html(q.feedback.incorrect, q.loc)
+            body.append(self.plain_answer(percent(0), "*", incorrect_html, q.loc))
+        return True
+
+    def body_essay(self, q: Question, body: list[etree._Element]) -> bool:
+        self.unsupported_feedback(
+            q,
+            ["correct", "partial", "incorrect"],
+            "essays are graded by hand, so there is no automatic outcome to attach it to",
+        )
+        body.append(_simple("responseformat", "editor"))
+        body.append(_simple("responserequired", "1"))
+        body.append(_simple("responsefieldlines", "15"))
+        body.append(_simple("attachments", "0"))
+        body.append(_simple("attachmentsrequired", "0"))
+        # The worked solution is also what a grader needs next to the response.
+        body.append(_html_element("graderinfo", self.html(q.solution, q.loc)))
+        body.append(_html_element("responsetemplate", ""))
+        return True
+
+    def body_matching(self, q: Question, body: list[etree._Element]) -> bool:
+        if not q.pairs:
+            self.error(q.loc, E_MISSING, "a matching question needs at least one pair")
+            return False
+        # Moodle reads a blank left side as a distractor and stops the whole import with a
+        # notice at a blank right side; a blank distractor it silently drops.
+        blank = [(p.loc, "pair") for p in q.pairs if not p.left.strip() or not p.right.strip()]
+        blank += [(q.loc, "distractor") for d in q.distractors if not d.strip()]
+        for loc, what in blank:
+            self.error(loc, E_MISSING, f"matching {what} has an empty side; fill it in or delete it")
+        if blank:
+            return False
+        if len(q.pairs) < 2 or len(q.pairs) + len(q.distractors) < 3:
+            self.warning(
+                q.loc,
+                W_MATCH_SIZE,
+                "Moodle's editing form wants at least 2 pairs and 3 answers; the question "
+                "imports, but cannot be saved again from the form until one is added",
+            )
+        # Shuffled, because unshuffled Moodle lists the answers in pair order, which
+        # gives the matching away.
+        body.append(_simple("shuffleanswers", "true"))
+        self.combined_feedback(q, body)
+        body.append(etree.Element("shownumcorrect"))
+        for pair in q.pairs:
+            body.append(self.subquestion(self.html(pair.left, pair.loc), pair.right, pair.loc))
+        for distractor in q.distractors:
+            # A subquestion with empty text is Moodle's way of adding a wrong answer.
+            body.append(self.subquestion("", distractor, q.loc))
+        with_math = [p.right.strip() for p in q.pairs if "$" in p.right]
+        with_math += [d.strip() for d in q.distractors if "$" in d]
+        if with_math:
+            # qtype_match_renderer::format_choices() puts answers through format_string()
+            # into a <select>: no HTML, and MathJax cannot typeset inside a menu.
+            shown = ", ".join(f"'{t}'" for t in with_math)
+            self.warning(
+                q.loc,
+                W_MATCH_PLAIN,
+                f"matching answers {shown} are shown in a drop-down menu, where Moodle "
+                "cannot render math: students will see the LaTeX source as written",
+            )
+        return True
+
+    def subquestion(self, left_html: str, right: str, loc: Loc) -> etree._Element:
+        element = etree.Element("subquestion", format="html")
+        _set_html(etree.SubElement(element, "text"), left_html)
+        answer = etree.SubElement(element, "answer")
+        self.set_plain(etree.SubElement(answer, "text"), self.clean(right, loc).strip(), loc)
+        return element
+
+    def set_plain(self, element: etree._Element, text: str, loc: Loc) -> None:
+        text = self.clean(text, loc)
+        if "]]>" in text and _WHITESPACE_BETWEEN_ESCAPES.search(text):
+            self.warning(
+                loc,
+                W_WHITESPACE,
+                f"text {text!r} contains ']]>' and so cannot go in CDATA; Moodle's XML "
+                "reader will drop the whitespace between its < > & characters",
+            )
+        _set_text(element, text)
+
+
+# -- helpers (module level so tests can exercise them directly) ---------------------------
+
+
+def category_path(names: list[str]) -> str:
+    """`$course$/top/a/b`, escaped the way Moodle's split_category_path() undoes.
+
+    A '/' inside a name is doubled; a name starting or ending with '/' gets a space there,
+    which Moodle trims after splitting (format.php assemble_category_path()).
+    """
+    escaped = []
+    for name in names:
+        part = name.replace("/", "//")
+        if part.startswith("/"):
+            part = " " + part
+        if part.endswith("/"):
+            part = part + " "
+        escaped.append(part)
+    return "/".join(["$course$", "top", *escaped])
+
+
+def escape_wildcards(text: str) -> str:
+    r"""Short-answer text with '*' made literal: Moodle reads an unescaped '*' as "anything"."""
+    return text.replace("*", r"\*")
+
+
+def _decimal(number: float) -> str:
+    """'.'-decimal text without exponent or thousands separator: 0.064 → '0.064', 2.0 → '2'.
+
+    repr() gives the shortest text that reads back as the same float; Decimal then writes
+    it out positionally (1e-07 → '0.0000001'), so Moodle never sees an 'e' or a ','.
+    """
+    text = format(Decimal(repr(float(number))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _check_choice_grades(grades: list[Fraction], *, single: bool) -> None:
+    """Re-add a choice question's grades exactly before writing them.
+
+    Moodle saves a multichoice whose grades are inconsistent without complaint, so this is
+    the only place the guarantee can live: single → exactly one 100 % and the rest 0;
+    multiple → the positive grades add up to exactly 100 % and all of them to 0 (or every
+    grade is ≥ 0 when there is no incorrect option).
+    """
+    if single:
+        if sorted(grades) != [Fraction(0)] * (len(grades) - 1) + [Fraction(1)]:
+            raise GradeError(f"single-answer grades {grades} are not one 100 % and the rest 0")
+        return
+    positive = sum((g for g in grades if g > 0), Fraction(0))
+    negative = [g for g in grades if g < 0]
+    if positive != 1 or (negative and sum(grades, Fraction(0)) != 0):
+        raise GradeError(
+            f"multiple-answer grades {grades} do not give 100 % for the correct set and 0 % "
+            "for every box"
+        )
+
+
+def _set_text(element: etree._Element, text: str) -> None:
+    """Plain text into an element, in CDATA when it needs escaping (see module docstring).
+
+    CDATA cannot contain ']]>'; such text is written escaped instead, which is exact XML
+    (every parser, and Moodle's, reads it back) except that Moodle drops whitespace that
+    sits alone between two escaped characters — `_Writer.set_plain` warns about that case.
+    """
+    if _NEEDS_ESCAPE.search(text) and "]]>" not in text:
+        element.text = etree.CDATA(text)
+    else:
+        element.text = text
+
+
+def _set_html(element: etree._Element, html: str) -> None:
+    """HTML into a <text> element, always as CDATA (empty text stays empty).
+
+    HTML from to_html never contains ']]>' (it escapes '>'), but should some ever do, ']]>'
+    is written ']]&gt;': the same HTML (a '>' in text or an attribute value may be written
+    either way), and it keeps the field one CDATA chunk for Moodle's reader.
+    """
+    if not html:
+        element.text = ""
+        return
+    element.text = etree.CDATA(html.replace("]]>", "]]&gt;"))
+
+
+def _html_element(tag: str, html: str) -> etree._Element:
+    element = etree.Element(tag, format="html")
+    _set_html(etree.SubElement(element, "text"), html)
+    return element
+
+
+def _html_field(parent: etree._Element, tag: str, html: str) -> None:
+    parent.append(_html_element(tag, html))
+
+
+def _simple(tag: str, text: str) -> etree._Element:
+    element = etree.Element(tag)
+    element.text = text
+    return element

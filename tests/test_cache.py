@@ -1,0 +1,370 @@
+"""The check and load caches: a hit replays exactly what a fresh check reports, and
+anything that could make a replay wrong (an edit, another version, a damaged entry, a
+moved question) is either re-checked or re-based onto where the question is now."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from exporter import cache
+from exporter.cache import CachedChecker, LoadCache, question_key
+from exporter.diagnostics import Collector, Diagnostic
+from exporter.load import load_banks
+from exporter.model import Question
+
+REPO = Path(__file__).resolve().parents[1]
+
+BANK = """\
+title: Cache test
+questions:
+  - id: first
+    type: multiple_choice
+    text: What is $1 + 1$?
+    choices:
+      - text: "2"
+        correct: true
+        value: 2
+      - text: "3"
+        correct: false
+        value: 3
+    check:
+      quantity: 1 + 1
+  - id: second
+    type: multiple_choice
+    text: What is $2 + 2$?
+    choices:
+      - text: "4"
+        correct: false
+        value: 4
+      - text: "5"
+        correct: true
+        value: 5
+    check:
+      quantity: 2 + 2
+"""
+
+
+class FakeCheck:
+    """Stands in for keys.check_questions: records what it was asked to check and reports
+    K101 at the `correct:` flag of every choice whose value is not the quantity — enough
+    to tell a replayed finding from a fresh one without paying for sympy."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, questions: list[Question], report, **options) -> None:
+        self.calls.append([q.id for q in questions])
+        for q in questions:
+            want = eval(q.check.quantity)  # test data only: the real checker never evals
+            for c in q.choices:
+                if (float(c.value) == want) != c.correct:
+                    report(Diagnostic(c.correct_loc, "K101", f"choice {c.text} is keyed wrongly", "error"))
+
+    @property
+    def checked(self) -> list[str]:
+        return [i for call in self.calls for i in call]
+
+
+def load(tmp_path: Path, text: str, name: str = "b.yaml", *, loads: LoadCache | None = None) -> list[Question]:
+    f = tmp_path / "bank" / name
+    f.parent.mkdir(exist_ok=True)
+    f.write_text(textwrap.dedent(text), encoding="utf-8")
+    banks, problems = load_banks([str(tmp_path / "bank")], cache=loads)
+    assert problems == []
+    return [q for b in banks for q in b.questions]
+
+
+def run(checker: CachedChecker, questions: list[Question], fake: FakeCheck, **kw) -> list[Diagnostic]:
+    found = Collector()
+    checker.run(questions, found, check=fake, **kw)
+    return found.items
+
+
+def fresh(questions: list[Question]) -> list[Diagnostic]:
+    found = Collector()
+    FakeCheck()(questions, found)
+    return found.items
+
+
+def test_hit_returns_the_stored_diagnostics(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    fake = FakeCheck()
+    first = run(CachedChecker(tmp_path / "c"), qs, fake)
+    assert [d.code for d in first] == ["K101", "K101"] and fake.checked == ["first", "second"]
+
+    again = CachedChecker(tmp_path / "c")
+    assert run(again, qs, fake) == first
+    assert fake.checked == ["first", "second"]  # nothing was checked a second time
+    assert again.stats.hits == 2 and again.stats.misses == 0
+
+
+def test_summary_counts_match_the_checker(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    for _ in range(2):  # cold, then fully cached
+        summary = CachedChecker(tmp_path / "c").run(qs, Collector(), check=FakeCheck())
+        assert (summary.checked, summary.manual, summary.failed, summary.total) == (2, 0, 1, 2)
+
+
+def test_edited_question_misses_and_untouched_one_hits(tmp_path: Path) -> None:
+    run(CachedChecker(tmp_path / "c"), load(tmp_path, BANK), FakeCheck())
+    edited = load(tmp_path, BANK.replace("quantity: 2 + 2", "quantity: 3 + 2"))
+    fake = FakeCheck()
+    found = run(CachedChecker(tmp_path / "c"), edited, fake)
+    assert fake.checked == ["second"]
+    assert found == fresh(edited) == []  # the edit fixed `second`'s keys: its old findings are gone
+
+
+def test_any_field_is_part_of_the_key(tmp_path: Path) -> None:
+    q = load(tmp_path, BANK)[1]
+    variants = [
+        replace(q, text=q.text + " "),
+        replace(q, points=2.0),
+        replace(q, tags=("x",)),
+        replace(q, choices=(replace(q.choices[0], feedback="hm"),) + q.choices[1:]),
+        replace(q, check=replace(q.check, quantity="2 + 2 ")),
+    ]
+    keys = {question_key(v) for v in variants} | {question_key(q)}
+    assert len(keys) == len(variants) + 1
+
+
+def test_version_change_misses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qs = load(tmp_path, BANK)
+    run(CachedChecker(tmp_path / "c"), qs, FakeCheck())
+
+    fake = FakeCheck()
+    run(CachedChecker(tmp_path / "c", fp="0" * 64), qs, fake)
+    assert fake.checked == ["first", "second"]
+
+    # and the fingerprint does follow the versions it names
+    before = cache.fingerprint()
+    monkeypatch.setattr(cache, "_version", lambda dist: "9.9" if dist == "sympy" else "1.0")
+    cache.fingerprint.cache_clear()
+    try:
+        assert cache.fingerprint() != before
+    finally:
+        cache.fingerprint.cache_clear()
+
+
+def test_old_generations_are_pruned_but_foreign_folders_are_not(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    root = tmp_path / "c"
+    fps = [f"{i:x}" * 64 for i in range(1, 6)]
+    for fp in fps:
+        run(CachedChecker(root, fp=fp), qs, FakeCheck())
+        cache._PREPARED.clear()  # as if each version ran in its own process
+    kept = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert len(kept) == cache.KEEP_FINGERPRINTS and fps[-1][:16] in kept
+
+    foreign = tmp_path / "mine"
+    (foreign / ("a" * 16)).mkdir(parents=True)
+    (foreign / "CACHEDIR.TAG").write_bytes(b"Signature: 8a477f597d28d172789f06886806bc55\n")
+    run(CachedChecker(foreign, fp="b" * 64), qs, FakeCheck())
+    assert (foreign / ("a" * 16)).is_dir()  # a folder qbank did not tag is never pruned
+
+
+def test_corrupt_entries_are_ignored_and_rewritten(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    run(CachedChecker(tmp_path / "c"), qs, FakeCheck())
+    entries = sorted((tmp_path / "c").rglob("*.json"))
+    assert len(entries) == 2
+    entries[0].write_bytes(b"{not json")
+    entries[1].write_text(json.dumps({"format": cache.FORMAT, "key": "x", "id": "y", "diagnostics": []}))
+
+    fake = FakeCheck()
+    checker = CachedChecker(tmp_path / "c")
+    assert run(checker, qs, fake) == fresh(qs)
+    assert sorted(fake.checked) == ["first", "second"] and checker.stats.corrupt == 2
+
+    again = CachedChecker(tmp_path / "c")
+    assert run(again, qs, FakeCheck()) == fresh(qs) and again.stats.hits == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda e: {**e, "diagnostics": [[0, 1, "K101"]]},
+        lambda e: {**e, "diagnostics": [["1", 1, "K101", "m", "error"]]},
+        lambda e: {**e, "diagnostics": [[1, 1, "K101", "m", "fatal"]]},
+        lambda e: {**e, "diagnostics": "none"},
+        lambda e: {**e, "format": cache.FORMAT + 1},
+        lambda e: [e],
+    ],
+)
+def test_wrongly_shaped_entry_is_a_miss(tmp_path: Path, damage) -> None:
+    qs = load(tmp_path, BANK)[1:]
+    run(CachedChecker(tmp_path / "c"), qs, FakeCheck())
+    (entry,) = (tmp_path / "c").rglob("*.json")
+    entry.write_text(json.dumps(damage(json.loads(entry.read_text()))))
+    fake = FakeCheck()
+    assert run(CachedChecker(tmp_path / "c"), qs, fake) == fresh(qs)
+    assert fake.checked == ["second"]
+
+
+def test_moved_question_points_at_its_new_lines(tmp_path: Path) -> None:
+    run(CachedChecker(tmp_path / "c"), load(tmp_path, BANK), FakeCheck())
+    # `first` grows by three lines, so `second` (unchanged) moves down by three
+    grown = BANK.replace("    text: What is $1 + 1$?\n", "    text: |\n      What is\n\n      $1 + 1$?\n\n")
+    moved = load(tmp_path, grown)
+    fake = FakeCheck()
+    found = run(CachedChecker(tmp_path / "c"), moved, fake)
+    assert fake.checked == ["first"]  # only the edited question
+    assert found == fresh(moved)
+    second = next(q for q in moved if q.id == "second")
+    assert [d.loc for d in found] == [c.correct_loc for c in second.choices]
+    lines = (tmp_path / "bank" / "b.yaml").read_text().splitlines()
+    assert [lines[d.loc.line - 1].strip() for d in found] == ["correct: false", "correct: true"]
+
+
+def test_question_moved_to_another_file_points_there(tmp_path: Path) -> None:
+    run(CachedChecker(tmp_path / "c"), load(tmp_path, BANK), FakeCheck())
+    (tmp_path / "bank" / "b.yaml").unlink()
+    head, second = BANK.split("  - id: second\n")
+    moved = load(tmp_path, "title: Other\nquestions:\n  - id: second\n" + second, name="a.yaml")
+    fake = FakeCheck()
+    found = run(CachedChecker(tmp_path / "c"), moved, fake)
+    assert fake.checked == [] and found == fresh(moved)
+    assert found[0].loc.path.endswith("bank/a.yaml")
+
+
+def test_reindented_question_is_rechecked(tmp_path: Path) -> None:
+    """Stored columns would be wrong after a re-indent: the layout is part of the key."""
+    run(CachedChecker(tmp_path / "c"), load(tmp_path, BANK), FakeCheck())
+    wider = BANK.replace('      - text: "5"\n        correct: true\n        value: 5', '      -   text: "5"\n          correct: true\n          value: 5')
+    assert wider != BANK
+    fake = FakeCheck()
+    qs = load(tmp_path, wider)
+    assert run(CachedChecker(tmp_path / "c"), qs, fake) == fresh(qs)
+    assert fake.checked == ["second"]
+
+
+def test_run_with_everything_cached_does_not_check(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    run(CachedChecker(tmp_path / "c"), qs, FakeCheck())
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a fully cached run called the checker")
+
+    assert CachedChecker(tmp_path / "c").run(qs, Collector(), check=must_not_run).failed == 1
+
+
+def test_timeouts_and_absolute_positions_are_never_replayed(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    first, second = qs
+
+    def odd(questions, report, **options):
+        for q in questions:
+            if q.id == "first":
+                report(Diagnostic(q.check.loc, "K108", "the check did not finish within 10 s", "error"))
+            else:
+                report(Diagnostic(q.loc, "K110", "same value as at line 3", "error"))
+
+    checker = CachedChecker(tmp_path / "c")
+    checker.run(qs, Collector(), check=odd)
+    assert checker.stats.stored == 0 and checker.stats.uncacheable == 2
+    fake = FakeCheck()
+    run(CachedChecker(tmp_path / "c"), qs, fake)
+    assert fake.checked == ["first", "second"]
+
+
+def test_finding_outside_every_question_is_not_misattributed(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+
+    def stray(questions, report, **options):
+        report(Diagnostic(replace(questions[0].loc, line=1), "K101", "before every question", "error"))
+
+    checker = CachedChecker(tmp_path / "c")
+    checker.run(qs, Collector(), check=stray)
+    assert checker.stats.stored == 0  # neither question may be replayed without it
+
+
+def test_unchanged_file_is_answered_by_its_bundle(tmp_path: Path) -> None:
+    loads = LoadCache(tmp_path / "c")
+    qs = load(tmp_path, BANK, loads=loads)
+    run(CachedChecker(tmp_path / "c"), qs, FakeCheck(), file_keys=loads.file_keys)
+
+    loads = LoadCache(tmp_path / "c")
+    qs = load(tmp_path, BANK, loads=loads)
+    checker = CachedChecker(tmp_path / "c")
+    assert run(checker, qs, FakeCheck(), file_keys=loads.file_keys) == fresh(qs)
+    assert checker.stats.file_hits == 1 and loads.stats.hits == 1
+
+    # a damaged bundle falls back to the per-question entries
+    (bundle,) = (tmp_path / "c").rglob("files/*.json")
+    bundle.write_bytes(b"\x00garbage")
+    checker = CachedChecker(tmp_path / "c")
+    assert run(checker, qs, FakeCheck(), file_keys=loads.file_keys) == fresh(qs)
+    assert checker.stats.file_hits == 0 and checker.stats.hits == 2
+
+
+def test_load_cache_round_trip_and_edit(tmp_path: Path) -> None:
+    plain = load(tmp_path, BANK)
+    loads = LoadCache(tmp_path / "c")
+    assert load(tmp_path, BANK, loads=loads) == plain and loads.stats.misses == 1
+    loads = LoadCache(tmp_path / "c")
+    assert load(tmp_path, BANK, loads=loads) == plain and loads.stats.hits == 1
+
+    edited = BANK.replace("What is $2 + 2$?", "What is $2 + 3$?")
+    loads = LoadCache(tmp_path / "c")
+    assert load(tmp_path, edited, loads=loads)[1].text == "What is $2 + 3$?" and loads.stats.misses == 1
+
+
+def test_load_cache_keeps_loader_findings(tmp_path: Path) -> None:
+    f = tmp_path / "bank" / "b.yaml"
+    f.parent.mkdir()
+    f.write_text(BANK.replace("    type: multiple_choice\n", "    type: multiple_choice\n    colour: red\n", 1))
+    expected = load_banks([str(f.parent)])
+    for _ in range(2):
+        assert load_banks([str(f.parent)], cache=LoadCache(tmp_path / "c")) == expected
+    assert [d.code for d in expected[1]] == ["E101"]
+
+
+def test_load_cache_refuses_foreign_pickles(tmp_path: Path) -> None:
+    loads = LoadCache(tmp_path / "c")
+    qs = load(tmp_path, BANK, loads=loads)
+    (entry,) = (tmp_path / "c").rglob("load/*/*.pickle")
+    entry.write_bytes(pickle.dumps((shutil.rmtree, [])))  # would be callable after loading
+    loads = LoadCache(tmp_path / "c")
+    assert load(tmp_path, BANK, loads=loads) == qs
+    assert loads.stats.corrupt == 1 and loads.stats.misses == 1
+    entry.write_bytes(b"garbage")
+    loads = LoadCache(tmp_path / "c")
+    assert load(tmp_path, BANK, loads=loads) == qs and loads.stats.corrupt == 1
+
+
+def test_cache_can_be_deleted_at_any_time(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    run(CachedChecker(tmp_path / "c"), qs, FakeCheck())
+    shutil.rmtree(tmp_path / "c")
+    fake = FakeCheck()
+    assert run(CachedChecker(tmp_path / "c"), qs, fake) == fresh(qs) and len(fake.checked) == 2
+
+
+def test_seed_bank_with_the_real_checker_cold_and_warm(tmp_path: Path) -> None:
+    """Against keys.check_questions itself: the cache changes nothing a user sees."""
+    from exporter.keys import check_questions
+
+    seed = (REPO / "bank" / "quiz2-differentiation.yaml").read_text(encoding="utf-8")
+    # two wrong keys, so there are findings to replay
+    broken = seed.replace('- text: "0.32"\n        correct: false', '- text: "0.32"\n        correct: true', 1)
+    broken = broken.replace('- text: "0.064"\n        correct: true', '- text: "0.064"\n        correct: false', 1)
+    assert broken.count("correct: true") == seed.count("correct: true")
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "quiz.yaml").write_text(broken, encoding="utf-8")
+    banks, problems = load_banks([str(tmp_path / "bank")])
+    qs = list(banks[0].questions)
+
+    plain = Collector()
+    expected = check_questions(qs, plain, jobs=1)
+    assert [d.code for d in plain.items] == ["K101", "K102"]
+    for _ in range(2):  # cold (fills the cache), then warm
+        found = Collector()
+        got = CachedChecker(tmp_path / "c").run(qs, found, jobs=1)
+        assert found.items == plain.items
+        assert (got.checked, got.manual, got.failed, got.total) == (expected.checked, expected.manual, expected.failed, expected.total)
