@@ -18,8 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-import jsonschema
-
 from .diagnostics import Diagnostic
 from .model import (
     Answer,
@@ -34,6 +32,8 @@ from .model import (
 from .yamlsource import Document, JsonPath, decode, parse, tab_indents
 
 if TYPE_CHECKING:
+    import jsonschema
+
     from .cache import LoadCache
 
 BANK_SUFFIXES = (".yaml", ".yml")
@@ -48,6 +48,10 @@ def schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported here: jsonschema costs ~70 ms to import, and a run whose files all come
+    # from the load cache (exporter/cache.py) never validates anything.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema())
 
 
@@ -358,8 +362,8 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
             feedback=c.get("feedback"),
             value=doc.raw.get(at + ("choices", i, "value")) if "value" in c else None,
             claim=c.get("claim"),
-            value_loc=doc.loc(at + ("choices", i, "value")) if "value" in c else None,
-            claim_loc=doc.loc(at + ("choices", i, "claim")) if "claim" in c else None,
+            value_loc=doc.text_loc(at + ("choices", i, "value")) if "value" in c else None,
+            claim_loc=doc.text_loc(at + ("choices", i, "claim")) if "claim" in c else None,
             correct_loc=doc.loc(at + ("choices", i, "correct")),
         )
         for i, c in enumerate(q.get("choices", ()))
@@ -408,7 +412,7 @@ def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
 
     def mapping(key: str) -> tuple[tuple[str, str, Loc], ...]:
         return tuple(
-            (name, doc.raw.get(at + (key, name), str(value)), doc.loc(at + (key, name)))
+            (name, doc.raw.get(at + (key, name), str(value)), doc.text_loc(at + (key, name)))
             for name, value in c.get(key, {}).items()
         )
 
@@ -419,9 +423,9 @@ def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
         define=mapping("define"),
         given=mapping("given"),
         quantity=doc.raw.get(at + ("quantity",)) if "quantity" in c else None,
-        quantity_loc=doc.loc(at + ("quantity",)) if "quantity" in c else None,
+        quantity_loc=doc.text_loc(at + ("quantity",)) if "quantity" in c else None,
         claim=c.get("claim"),
-        claim_loc=doc.loc(at + ("claim",)) if "claim" in c else None,
+        claim_loc=doc.text_loc(at + ("claim",)) if "claim" in c else None,
     )
 
 

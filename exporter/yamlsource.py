@@ -36,12 +36,18 @@ class Document:
     value_locs: dict[JsonPath, Loc] = field(default_factory=dict)
     key_locs: dict[JsonPath, Loc] = field(default_factory=dict)
     raw: dict[JsonPath, str] = field(default_factory=dict)
+    text_locs: dict[JsonPath, Loc] = field(default_factory=dict)
+    """Where a quoted scalar's text starts (one past the quote), for exact columns inside
+    check expressions; plain scalars start at their node."""
 
     def loc(self, path: JsonPath) -> Loc:
         """The closest known location for a JSON path (a missing field points at its parent)."""
         while path not in self.value_locs and path:
             path = path[:-1]
         return self.value_locs.get(path, Loc(self.path, 1, 1))
+
+    def text_loc(self, path: JsonPath) -> Loc:
+        return self.text_locs.get(path) or self.loc(path)
 
     def key_loc(self, path: JsonPath) -> Loc:
         return self.key_locs.get(path) or self.loc(path)
@@ -139,6 +145,9 @@ def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagno
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, at + (i,), doc, problems) for i, item in enumerate(node.value)]
     doc.raw[at] = node.value
+    if node.style in ("'", '"'):
+        start = doc.value_locs[at]
+        doc.text_locs[at] = Loc(start.path, start.line, start.col + 1)
     if node.tag == _STR_TAG:  # most scalars of a bank are text: nothing to construct
         return node.value
     try:
