@@ -10,20 +10,34 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from .diagnostics import Report
+from .diagnostics import Diagnostic, Report
 from .model import Bank
 from .writers import all_writers
 
 
-def render(banks: Sequence[Bank], report: Report) -> dict[Path, bytes]:
-    """Every output file (relative path → bytes) for these banks."""
+QUIZ_FOLDER = "quizzes"
+"""Quizzes are written to `<target>/quizzes/`, so a quiz and a bank file never share a path."""
+
+
+def render(banks: Sequence[Bank], report: Report, quizzes: Sequence[Bank] = ()) -> dict[Path, bytes]:
+    """Every output file (relative path → bytes) for these banks (variants expanded) and
+    quizzes (each assembled into a Bank by exporter.quizzes): the same writers for both."""
     outputs: dict[Path, bytes] = {}
     for bank in banks:
         for writer in all_writers():
             outputs[Path(writer.TARGET) / f"{bank.name}{writer.SUFFIX}"] = writer.write(bank, report)
+    for quiz in quizzes:
+        # A writer locates its findings at the bank lines of a question, but in a quiz the
+        # cause may be the quiz (its `points:`): say which output the finding is about.
+        def sink(d: Diagnostic, name: str = quiz.name) -> None:
+            report(replace(d, message=f"quiz `{name}`: {d.message}"))
+
+        for writer in all_writers():
+            outputs[Path(writer.TARGET) / QUIZ_FOLDER / f"{quiz.name}{writer.SUFFIX}"] = writer.write(quiz, sink)
     return outputs
 
 
@@ -58,9 +72,9 @@ def stale(outputs: dict[Path, bytes], out_dir: Path) -> list[str]:
         elif target.read_bytes() != data:
             problems.append(f"{target}: out of date")
     for writer in all_writers():
-        folder = out_dir / writer.TARGET
-        if folder.is_dir():
-            for f in sorted(folder.iterdir()):
-                if f.is_file() and f.relative_to(out_dir) not in outputs:
-                    problems.append(f"{f}: not produced by any bank (left from a renamed or deleted bank?)")
+        for folder, what in ((out_dir / writer.TARGET, "bank"), (out_dir / writer.TARGET / QUIZ_FOLDER, "quiz")):
+            if folder.is_dir():
+                for f in sorted(folder.iterdir()):
+                    if f.is_file() and f.relative_to(out_dir) not in outputs:
+                        problems.append(f"{f}: not produced by any {what} (left from a renamed or deleted {what}?)")
     return problems

@@ -53,7 +53,7 @@ from typing import Callable, Iterable, Sequence
 
 from . import __version__
 from .diagnostics import Diagnostic, Report
-from .model import Answer, Bank, Check, Choice, Feedback, Loc, Pair, Question
+from .model import Answer, Bank, Check, Choice, Feedback, Group, Loc, Pair, Parameters, Question
 
 DEFAULT_DIR = ".qbank-cache"
 FORMAT = 1  # bump when the entry layout below changes
@@ -509,7 +509,7 @@ class CachedChecker:
 # --- the load cache -----------------------------------------------------------------------
 
 _MODEL_CLASSES = {
-    ("exporter.model", cls.__name__): cls for cls in (Answer, Bank, Check, Choice, Feedback, Loc, Pair, Question)
+    ("exporter.model", cls.__name__): cls for cls in (Answer, Bank, Check, Choice, Feedback, Group, Loc, Pair, Parameters, Question)
 } | {("exporter.diagnostics", "Diagnostic"): Diagnostic}
 
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, identity, report
+from . import __version__, figures, identity, quizzes, report, variants
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, bank_files, load_banks
-from .model import Bank
+from .model import Bank, Question
 
 DEFAULT_BANK = "bank"
+DEFAULT_QUIZZES = quizzes.DEFAULT_QUIZZES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("paths", nargs="*", metavar="PATH", help=f"bank files or folders (default: {DEFAULT_BANK}/)")
         sp.add_argument("--jobs", "-j", type=int, default=0, help="worker processes for sympy (default: one per core)")
         sp.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per question's check (default 10)")
+        sp.add_argument("--seed", metavar="S", help="term seed for the variants of parametrised questions "
+                        "(overrides the `seed:` of every bank and quiz)")
+        sp.add_argument("--quizzes", metavar="DIR", help=f"quiz files to check and build (default: {DEFAULT_QUIZZES}/ "
+                        "if it exists and no PATH is given)")
 
     c = sub.add_parser("check", help="validate the bank and recompute every answer key")
     common(c)
@@ -47,7 +53,39 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_checks(args: argparse.Namespace) -> tuple[list[Bank], list[Diagnostic], report.Summary]:
+@dataclass
+class Run:
+    """What one check found and made: the banks as loaded (for the lock and reports), with
+    variants expanded (for the writers), and the quizzes assembled as banks."""
+
+    banks: list[Bank]
+    expanded: list[Bank]
+    quizzes: list[Bank]
+    diagnostics: list[Diagnostic]
+    summary: report.Summary
+    files: list[str] = field(default_factory=list)
+
+
+def _quiz_dir(args: argparse.Namespace) -> Path | None:
+    """`--quizzes DIR`; else `quizzes/` when checking the whole bank (no PATH): checking
+    one bank file must not report the quizzes' references to the other files as missing."""
+    if args.quizzes:
+        folder = Path(args.quizzes)
+        if not folder.is_dir():
+            raise PathError(f"{args.quizzes}: no such directory")
+        return folder
+    if not args.paths and Path(DEFAULT_QUIZZES).is_dir():
+        return Path(DEFAULT_QUIZZES)
+    return None
+
+
+def _check_key(q: Question) -> Question:
+    """What decides a question's findings: a quiz's copy of a variant differs from the
+    bank's only in points and category, and is checked once."""
+    return replace(q, points=1.0, category=(), title=None)
+
+
+def _run_checks(args: argparse.Namespace) -> Run:
     from .keys import check_questions  # sympy is slow to import: only when we check
 
     paths = args.paths or [DEFAULT_BANK]
@@ -55,10 +93,26 @@ def _run_checks(args: argparse.Namespace) -> tuple[list[Bank], list[Diagnostic],
     banks, diagnostics = load_banks(paths)
     lock_file = identity.lock_path(paths)
     diagnostics += identity.compare(banks, identity.read(lock_file), lock_file)
+    for bank in banks:  # figure files are checked on every run: they can change while the YAML does not
+        diagnostics += figures.check_bank(bank)
+    made = Collector()
+    expanded = variants.expand(banks, args.seed, made)
+    quiz_banks: list[Bank] = []
+    folder = _quiz_dir(args)
+    if folder is not None:
+        files += [f.as_posix() for f in quizzes.quiz_files(folder)]
+        loaded, found = quizzes.load_quizzes(folder)
+        diagnostics += found
+        quiz_banks = quizzes.assemble(loaded, banks, made, seed=args.seed)
     findings = Collector()
-    questions = [q for b in banks for q in b.questions]
-    result = check_questions(questions, findings, jobs=args.jobs, timeout=args.timeout, progress=report.Progress())
-    diagnostics = sorted(diagnostics + findings.items, key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
+    unique: dict[Question, Question] = {}
+    for q in [q for b in expanded for q in b.questions] + [q for b in quiz_banks for q in b.questions]:
+        unique.setdefault(_check_key(q), q)
+    questions = list(unique.values())
+    result = check_questions(questions, findings, jobs=args.jobs, timeout=args.timeout, progress=report.Progress(),
+                             report_for=variants.report_for(findings))
+    everything = list(dict.fromkeys(diagnostics + made.items + findings.items))  # a quiz may repeat a variant's error
+    diagnostics = sorted(everything, key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
     summary = report.Summary(
         questions=len(questions),
         checked=result.checked,
@@ -68,7 +122,7 @@ def _run_checks(args: argparse.Namespace) -> tuple[list[Bank], list[Diagnostic],
         warnings=sum(d.severity == "warning" for d in diagnostics),
         files=files,
     )
-    return banks, diagnostics, summary
+    return Run(banks, expanded, quiz_banks, diagnostics, summary, files)
 
 
 def _emit(diagnostics: Sequence[Diagnostic], summary: report.Summary) -> None:
@@ -78,29 +132,33 @@ def _emit(diagnostics: Sequence[Diagnostic], summary: report.Summary) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    banks, diagnostics, summary = _run_checks(args)
+    run = _run_checks(args)
+    diagnostics, summary = run.diagnostics, run.summary
     if args.format == "json":
         print(report.as_json(diagnostics, summary))
     else:
         _emit(diagnostics, summary)
     if args.junit:
-        Path(args.junit).write_bytes(report.junit(diagnostics, banks, summary))
+        Path(args.junit).write_bytes(report.junit(diagnostics, run.banks, summary))
     return 1 if summary.errors else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import render, stale, write
 
-    banks, diagnostics, summary = _run_checks(args)
+    run = _run_checks(args)
+    banks, diagnostics, summary = run.banks, run.diagnostics, run.summary
     if summary.errors:
         _emit(diagnostics, summary)
         print(f"qbank: not building: fix the errors above; {args.output}/ was left as it was", file=sys.stderr)
         return 1
     written = Collector()
-    outputs = render(banks, written)
-    diagnostics = list(diagnostics) + sorted(written.items)
-    summary.errors += len(written.errors)
-    summary.warnings += len(written.warnings)
+    outputs = render(run.expanded, written, run.quizzes)
+    # the variants of a question share its lines, so a writer may say the same thing of each
+    found = sorted(dict.fromkeys(written.items), key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
+    diagnostics = list(diagnostics) + found
+    summary.errors += sum(d.severity == "error" for d in found)
+    summary.warnings += sum(d.severity == "warning" for d in found)
     _emit(diagnostics, summary)
     if written.errors:
         print(f"qbank: build failed; {args.output}/ was left as it was", file=sys.stderr)

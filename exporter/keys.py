@@ -1133,6 +1133,11 @@ def _timeout_finding(q: Question, timeout: float) -> Diagnostic:
 
 def check_question(q: Question, *, timeout: float = DEFAULT_TIMEOUT) -> list[Diagnostic]:
     """All findings for one question, computed in this process under the time bound."""
+    if q.parameters is not None:
+        # Its check names parameters that only a variant gives values: checking the template
+        # itself would report every parameter as an unknown name. exporter.variants expands
+        # it into variants, and each of those is checked.
+        return [Diagnostic(q.loc, "K113", f"`{q.id}` has parameters: check its variants (exporter.variants.expand), not the template")]
     try:
         with _time_bound(timeout):
             try:
@@ -1182,12 +1187,15 @@ def check_questions(
     jobs: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[int, int], None] | None = None,
+    report_for: Callable[[Question], Report] | None = None,
 ) -> CheckSummary:
     """Check every question, in parallel processes, reporting findings in bank order.
 
     `jobs=0` uses every CPU; `jobs=1` checks in this process (no worker to kill if C code
     hangs, so the static guards and the alarm are the only bounds). Output does not depend
-    on `jobs`: results are reported in the order of `questions`.
+    on `jobs`: results are reported in the order of `questions`. `report_for(q)`, if given,
+    is the report for q's findings (variants use it to say which variant a finding is about,
+    since all variants of a question share its lines).
     """
     qs = list(questions)
     total = len(qs)
@@ -1205,8 +1213,9 @@ def check_questions(
     def flush() -> None:
         nonlocal next_to_report
         while next_to_report < total and results[next_to_report] is not None:
+            sink = report_for(qs[next_to_report]) if report_for is not None else report
             for d in results[next_to_report]:
-                report(d)
+                sink(d)
             next_to_report += 1
 
     def finished(i: int, found: list[Diagnostic]) -> None:

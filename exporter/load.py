@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from importlib import resources
 import json
 import re
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -27,8 +28,10 @@ from .model import (
     Feedback,
     Loc,
     Pair,
+    Parameters,
     Question,
 )
+from .variants import expression_fields, placeholder_names, text_fields
 from .yamlsource import Document, JsonPath, decode, parse, tab_indents
 
 if TYPE_CHECKING:
@@ -53,6 +56,20 @@ def _validator() -> jsonschema.Draft202012Validator:
     import jsonschema
 
     return jsonschema.Draft202012Validator(schema())
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    """jsonschema-rs, when it is installed: it answers "is this bank valid?" ~90 times
+    faster than jsonschema (35 ms instead of 3.3 s for 5,000 questions), which was the
+    largest part of loading. Only that yes/no is taken from it; the messages of an
+    invalid bank always come from jsonschema, so they are the same with or without it
+    (as with libyaml in yamlsource.py: used when present, never required)."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.Draft202012Validator(schema())
 
 
 def choice_letter(index: int) -> str:
@@ -105,15 +122,23 @@ def load_banks(paths: Iterable[str], *, cache: LoadCache | None = None) -> tuple
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Loading allocates millions of long-lived objects (nodes, dicts, Locs) and no cycles;
-    Python's cyclic collector would re-scan the growing heap again and again, which was
-    40% of the load time of a 5,000-question bank. Paused while loading, restored after."""
+    """Keep Python's cyclic garbage collector off the model while and after loading.
+
+    Loading allocates millions of long-lived objects (nodes, dicts, Locs) and no cycles.
+    The collector would re-scan the growing heap again and again (40% of the load time of
+    a 5,000-question bank), then again after loading (0.4 s per scan at 20,000
+    questions), and its scans would make every forked sympy worker copy the whole model
+    page by page. So it is paused while loading, and the survivors are then frozen
+    (`gc.freeze`: moved to a generation it never scans; they are still freed normally
+    when no longer referenced). A caller that had the collector off keeps control of it.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
             gc.enable()
 
 
@@ -159,18 +184,18 @@ def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
     problems.extend(found)
     if doc is None:
         return None, problems
-    errors = list(_validator().iter_errors(doc.data))
+    fast = _fast_validator()
+    errors = [] if fast is not None and fast.is_valid(doc.data) else list(_validator().iter_errors(doc.data))
     problems.extend(schema_errors(doc, errors))
     bad_paths = [tuple(e.absolute_path) for e in errors]
     if any(len(p) < 2 or p[0] != "questions" for p in bad_paths):
         return None, problems  # the bank itself is malformed: nothing to build a model from
     bad_questions = {p[1] for p in bad_paths}
-    questions = [
-        _question(doc, i, q)
-        for i, q in enumerate(doc.data["questions"])
-        if i not in bad_questions
-    ]
+    kept = [i for i in range(len(doc.data["questions"])) if i not in bad_questions]
+    questions = [_question(doc, i, doc.data["questions"][i]) for i in kept]
     problems.extend(_bank_rules(doc, questions))
+    for i, q in zip(kept, questions):
+        problems.extend(_parameter_rules(doc, i, q))
     data = doc.data
     bank = Bank(
         name=file.stem,
@@ -180,6 +205,7 @@ def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
         category=tuple(data.get("category", ())),
         description=data.get("description"),
         retired=tuple((rid, doc.loc(("retired", i))) for i, rid in enumerate(data.get("retired", ()))),
+        seed=str(data.get("seed", "0")),
     )
     return bank, problems
 
@@ -213,8 +239,12 @@ def _properties_at(path: JsonPath, data: Any) -> list[str]:
         ("questions", "feedback"): defs["question"]["properties"]["feedback"],
         ("questions", "answers"): defs["question"]["properties"]["answers"]["items"],
         ("questions", "pairs"): defs["question"]["properties"]["pairs"]["items"],
+        ("questions", "parameters"): defs["parameters"],
     }
-    node = mapping.get(tuple(parts))
+    if parts[:3] == ["questions", "parameters", "values"] and len(parts) == 4:
+        node = defs["range"]  # the value of `values.<name>` when it is not a list
+    else:
+        node = mapping.get(tuple(parts))
     names = list(node.get("properties", {})) if node else []
     if tuple(parts) == ("questions", "check"):
         names.append("manual")
@@ -287,6 +317,7 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
         what = {
             "id": "an id is lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit (e.g. `chain-rule-1`)",
             "symbols": "a symbol is a name, optionally with a shape: `t`, `x[8]`, `W[3,8]`",
+            "answer": "a parametrised answer is a number or `{{name}}`, naming a parameter or derived value",
         }.get(str(path[-2]) if len(path) >= 2 and isinstance(path[-1], int) else str(field), f"it must match {err.validator_value}")
         yield Diagnostic(doc.loc(path), "E105", f"{where} = {err.instance!r} is not allowed: {what}")
         return
@@ -393,7 +424,73 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         tags=tuple(q.get("tags", ())),
         category=tuple(q.get("category", ())),
         check=_check(doc, at + ("check",), q["check"]),
+        parameters=_parameters(doc, at + ("parameters",), q["parameters"]) if "parameters" in q else None,
     )
+
+
+MAX_RANGE_VALUES = 1000
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _literal(raw: str | None, value: Any) -> str | None:
+    """A YAML number as exact plain-decimal text (`1e-3` → `0.001`); None if not finite.
+
+    The source text is kept when it is a plain decimal, because the float YAML makes of
+    `0.1` is not 0.1; only forms the check language cannot read are rewritten.
+    """
+    if isinstance(value, int):
+        return str(value)
+    text = raw if raw is not None and _DECIMAL.fullmatch(raw.strip()) else repr(value)
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    out = format(number, "f")
+    return out[1:] if out.startswith("+") else out
+
+
+def _parameters(doc: Document, at: JsonPath, p: dict[str, Any]) -> Parameters:
+    """The values spelled out as literals (ranges expanded); problems are found by
+    `_parameter_rules`, which reads the same document again."""
+    values = []
+    for name, spec in p["values"].items():
+        where = at + ("values", name)
+        if isinstance(spec, list):
+            literals = [_literal(doc.raw.get(where + (i,)), v) for i, v in enumerate(spec)]
+        else:
+            literals = _range(doc, where, spec)
+        values.append((name, tuple(x for x in literals if x is not None), doc.loc(where)))
+
+    def raw(key: str, name: str, value: Any) -> str:
+        return doc.raw.get(at + (key, name), str(value))
+
+    return Parameters(
+        loc=doc.key_loc(at),
+        values=tuple(values),
+        derived=tuple((n, raw("derived", n, v), doc.loc(at + ("derived", n))) for n, v in p.get("derived", {}).items()),
+        count=p.get("count"),
+        count_loc=doc.loc(at + ("count",)) if "count" in p else None,
+    )
+
+
+def _range(doc: Document, where: JsonPath, spec: dict[str, Any]) -> list[str | None]:
+    """from, from + step, … ≤ to, in exact decimal arithmetic; [] when unusable."""
+    parts = [_literal(doc.raw.get(where + (k,)), spec[k]) for k in ("from", "to", "step")]
+    if None in parts:
+        return []
+    start, stop, step = (Decimal(x) for x in parts)  # type: ignore[arg-type]
+    if step <= 0 or stop < start:
+        return []
+    n = int((stop - start) / step) + 1
+    if n > MAX_RANGE_VALUES:
+        return []
+    out = []
+    for k in range(n):
+        value = (start + k * step).normalize()
+        out.append("0" if value == 0 else format(value, "f"))
+    return out
 
 
 _SHAPED = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\[([0-9, ]+)\])?$")
@@ -427,6 +524,82 @@ def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
         claim=c.get("claim"),
         claim_loc=doc.text_loc(at + ("claim",)) if "claim" in c else None,
     )
+
+
+_FIELD_PART = re.compile(r"([A-Za-z_]+)(?:\[(\d+)\])?")
+
+
+def _field_loc(doc: Document, at: JsonPath, what: str) -> Loc:
+    """Where a field named like `choices[2].feedback` (exporter.variants' labels) is."""
+    path: list[str | int] = []
+    for part in what.split("."):
+        m = _FIELD_PART.fullmatch(part)
+        if m is None:
+            break
+        path.append(m.group(1))
+        if m.group(2) is not None:
+            path.append(int(m.group(2)))
+    return doc.loc(at + tuple(path))
+
+
+def _parameter_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnostic]:
+    """What makes a parametrised question unusable, found before any variant is made."""
+    at: JsonPath = ("questions", index)
+    raw = doc.data["questions"][index]
+    params = q.parameters
+    if params is None:
+        for what, text, _ in text_fields(q):
+            for name in placeholder_names(text):
+                yield Diagnostic(_field_loc(doc, at, what), "E209", f"`{q.id}`: {what} refers to `{{{{{name}}}}}`, but the question has no "
+                                 "`parameters:`; declare it there (if this is LaTeX, write `{ {" + name + "} }`)")
+                break
+        return
+    spec = raw["parameters"]
+    for name, value in spec["values"].items():
+        where = at + ("parameters", "values", name)
+        if isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, float) and _literal(doc.raw.get(where + (i,)), v) is None:
+                    yield Diagnostic(doc.loc(where + (i,)), "E205", f"`{q.id}`: parameter `{name}` has a value that is not a finite number")
+        elif isinstance(value, dict):
+            start, stop, step = (_literal(doc.raw.get(where + (k,)), value[k]) for k in ("from", "to", "step"))
+            if None in (start, stop, step):
+                yield Diagnostic(doc.loc(where), "E205", f"`{q.id}`: the range of `{name}` needs finite numbers")
+            elif Decimal(stop) < Decimal(start):  # type: ignore[arg-type]
+                yield Diagnostic(doc.loc(where), "E206", f"`{q.id}`: the range of `{name}` ends ({stop}) before it starts ({start})")
+            elif (Decimal(stop) - Decimal(start)) / Decimal(step) >= MAX_RANGE_VALUES:  # type: ignore[arg-type]
+                yield Diagnostic(doc.loc(where), "E206", f"`{q.id}`: the range of `{name}` has more than {MAX_RANGE_VALUES} "
+                                 "values; use a larger step")
+    declared = set(params.names)
+    for name, _, loc in params.derived:
+        if name in {n for n, _, _ in params.values}:
+            yield Diagnostic(loc, "E207", f"`{q.id}`: `{name}` is both a parameter and a derived name")
+    if q.check is not None and not q.check.is_manual:
+        taken = {n for n, _ in q.check.symbols} | set(q.check.functions) | {n for n, _, _ in q.check.define}
+        for name in params.names:
+            if name in taken:
+                yield Diagnostic(params.loc, "E207", f"`{q.id}`: parameter `{name}` is also declared in the check; "
+                                 "a parameter stands for a number in every variant, so give it its own name")
+    for what, text, loc in expression_fields(q):
+        if "{{" in text:
+            yield Diagnostic(loc, "E208", f"`{q.id}`: {what} uses `{{{{…}}}}`; in check expressions parameters are "
+                             "plain names (write `s`, not `{{s}}`)")
+    for what, text, _ in text_fields(q):
+        for name in placeholder_names(text):
+            if name not in declared:
+                loc = _field_loc(doc, at, what)
+                close = difflib.get_close_matches(name, sorted(declared), n=1)
+                hint = f"; did you mean `{close[0]}`?" if close else " (if this is LaTeX, write `{ {" + name + "} }`)"
+                yield Diagnostic(loc, "E209", f"`{q.id}`: {what} refers to `{{{{{name}}}}}`, which is not a parameter "
+                                 f"or derived name{hint}")
+    if isinstance(q.answer, str):
+        names = placeholder_names(q.answer)
+        if not names or names[0] not in declared:
+            yield Diagnostic(q.answer_loc or q.loc, "E209", f"`{q.id}`: answer `{q.answer}` is not a parameter or derived name")
+    total = params.combinations
+    if total and params.count is not None and params.count > total:
+        yield Diagnostic(params.count_loc or params.loc, "E210", f"`{q.id}`: count {params.count} is more than the "
+                         f"{total} combination(s) of the parameter values")
 
 
 def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic]:

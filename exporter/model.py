@@ -108,6 +108,34 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Parameters:
+    """A question's declared parameters: the question is a template for its variants.
+
+    `values` lists, per name, the candidate values as exact literal text (`0.6` stays
+    `0.6`; a `{from, to, step}` range is already spelled out by the loader). `derived`
+    names are expressions over them, evaluated exactly when variants are made
+    (exporter.variants), never by the loader, which must not need sympy.
+    """
+
+    loc: Loc
+    values: tuple[tuple[str, tuple[str, ...], Loc], ...]
+    derived: tuple[tuple[str, str, Loc], ...] = ()
+    count: int | None = None
+    count_loc: Loc | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n, _, _ in self.values) + tuple(n for n, _, _ in self.derived)
+
+    @property
+    def combinations(self) -> int:
+        total = 1
+        for _, options, _ in self.values:
+            total *= len(options)
+        return total
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     type: QuestionType
@@ -116,7 +144,8 @@ class Question:
     title: str | None = None
     points: float = 1.0
     choices: tuple[Choice, ...] = ()
-    answer: float | bool | None = None
+    answer: float | bool | str | None = None
+    """numerical: a number; true_false: a bool; a parametrised template may hold `{{name}}`."""
     answer_loc: Loc | None = None
     tolerance: float | None = None
     answers: tuple[Answer, ...] = ()
@@ -127,6 +156,12 @@ class Question:
     tags: tuple[str, ...] = ()
     category: tuple[str, ...] = ()
     check: Check | None = None
+    parameters: Parameters | None = None
+    """Set on a template (as loaded); its variants have None here and `variant_of` set."""
+    variant_of: str | None = None
+    """The id of the parametrised question this variant was made from."""
+    variant_values: tuple[tuple[str, str], ...] = ()
+    """A variant's parameter values as shown in its text, for messages about it."""
 
     @property
     def display_title(self) -> str:
@@ -139,8 +174,28 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Questions of which each student gets `pick`, drawn at random by the LMS.
+
+    Canvas imports it as a question group (a QTI section with a selection); Moodle and
+    GIFT carry it as a subcategory named `name`, to draw random questions from. `points`
+    is what each picked question is worth (None: the questions' own points).
+    """
+
+    name: str
+    pick: int
+    question_ids: tuple[str, ...]
+    points: float | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
 class Bank:
-    """One bank file. `name` is the file stem and names every export (`dist/*/<name>.*`)."""
+    """One bank file. `name` is the file stem and names every export (`dist/*/<name>.*`).
+
+    A quiz (exporter.quizzes) is also a Bank, assembled from bank questions: its `path` is
+    the quiz file, while each question keeps the locations of the bank file it came from.
+    """
 
     name: str
     title: str
@@ -150,3 +205,7 @@ class Bank:
     description: str | None = None
     retired: tuple[tuple[str, Loc], ...] = ()
     """Ids removed since a release, with where they are listed: never to be reused."""
+    seed: str = "0"
+    """The term seed: which variants of parametrised questions this bank builds to."""
+    groups: tuple[Group, ...] = ()
+    """Question groups (variants of one question, or a quiz's "pick N of these")."""

@@ -6,6 +6,11 @@ Canvas), so the renderer takes a *math style* and everything else is shared. Mat
 out by markdown-it-py's dollarmath plugin before any inline Markdown runs, which is what
 keeps `x_1 … x_2` inside math from turning into emphasis.
 
+Figures (`![alt](figures/net.png)`) are rendered here too, once for all targets: each
+writer passes an image hook (`to_html(..., images=hook)`) that says what a figure's src
+becomes in its target and records the files it used; `markdown_images` lists a text's
+images exactly as the renderer sees them, for the checker (exporter.figures).
+
 Raw HTML in bank text is not passed through: bank text is untrusted, and treating it as
 text is what makes `a<b` and `&` survive into every export exactly as written.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from typing import Callable, Literal
+from typing import Callable, Literal, NamedTuple
 from urllib.parse import quote
 
 from markdown_it import MarkdownIt
@@ -24,6 +29,14 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 MathStyle = Literal["mathjax", "canvas_image"]
 MathRenderer = Callable[[str, bool], str]
 """(latex, display) → HTML fragment. The LaTeX is raw; the renderer escapes it."""
+
+ImageHook = Callable[[str, str], "str | None"]
+"""(src, alt) → the src to write, or None to leave the image out and show its alt text.
+
+Each writer says here how a bank figure is referred to in its target (a package path, a
+`@@PLUGINFILE@@` name, a `data:` URI) and notes the files it used; see exporter.figures.
+`src` is the destination as markdown-it normalised it (percent-encoded), `alt` the image's
+alt text as plain text (math kept as its LaTeX source)."""
 
 
 def mathjax(latex: str, display: bool) -> str:
@@ -102,13 +115,87 @@ def _parser(style: str) -> MarkdownIt:
     md.add_render_rule("math_inline_double", inline_display)
     md.add_render_rule("math_block", block)
     md.add_render_rule("math_block_label", block)
+    md.add_render_rule("image", _render_image)
     return md
 
 
+def _render_image(self, tokens, idx, options, env):  # noqa: ANN001 - markdown-it's signature
+    """`<img src alt>`, with the src the writer's ImageHook gives (env["images"], if any).
+
+    The alt text is `image_alt`'s, so the checker that insists on alt text and the output
+    agree on what it is (markdown-it's own drops math from alt text).
+    """
+    token = tokens[idx]
+    alt = image_alt(token)
+    hook: ImageHook | None = env.get("images") if isinstance(env, dict) else None
+    if hook is not None:
+        src = hook(token.attrGet("src") or "", alt)
+        if src is None:
+            return html.escape(f"[{alt}]", quote=False) if alt else ""
+        token.attrSet("src", src)
+    token.children = None  # the alt attribute below is the whole alt text
+    token.attrSet("alt", alt)
+    return self.renderToken(tokens, idx, options, env)
+
+
+def to_html(markdown: str, style: MathStyle = "mathjax", images: ImageHook | None = None) -> str:
+    """Render bank Markdown to an HTML fragment (no trailing newline).
+
+    Without `images`, an image keeps the src the author wrote. With it, every image's src
+    is what the hook returns; such renders are not cached, because the hook has effects
+    (a writer collects the files it packages) that a cached result would skip. Text
+    without `![` has no image, so it takes the cached path either way.
+    """
+    if images is None or "![" not in markdown:
+        return _cached_html(markdown, style)
+    return _parser(style).render(markdown, {"images": images}).strip()
+
+
 @lru_cache(maxsize=4096)
-def to_html(markdown: str, style: MathStyle = "mathjax") -> str:
-    """Render bank Markdown to an HTML fragment (no trailing newline)."""
+def _cached_html(markdown: str, style: MathStyle) -> str:
     return _parser(style).render(markdown).strip()
+
+
+class MarkdownImage(NamedTuple):
+    """An image in bank Markdown: its destination (percent-encoded, as markdown-it keeps
+    it) and its alt text as plain text."""
+
+    src: str
+    alt: str
+
+
+def image_alt(token) -> str:  # noqa: ANN001 - a markdown-it image Token
+    """An image's alt text as plain text: text, code and math (as LaTeX source) kept,
+    markup dropped, line breaks as spaces, whitespace collapsed."""
+    parts: list[str] = []
+
+    def walk(children) -> None:  # noqa: ANN001
+        for child in children or ():
+            if child.type in ("text", "code_inline", "math_inline", "math_inline_double"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+            elif child.type == "image":
+                walk(child.children)
+
+    walk(token.children)
+    return " ".join("".join(parts).split())
+
+
+def markdown_images(markdown: str) -> list[MarkdownImage]:
+    """Every image in `markdown`, in reading order, exactly as `to_html` sees them (an
+    `![…](…)` inside code or math is not an image)."""
+    found: list[MarkdownImage] = []
+
+    def walk(tokens) -> None:  # noqa: ANN001
+        for token in tokens or ():
+            if token.type == "image":
+                found.append(MarkdownImage(token.attrGet("src") or "", image_alt(token)))
+            walk(token.children)
+
+    if "![" in markdown:
+        walk(_parser("mathjax").parse(markdown))
+    return found
 
 
 _MD_MARKUP = re.compile(r"[*_`]+")

@@ -17,6 +17,7 @@ from exporter import cache
 from exporter.cache import CachedChecker, LoadCache, question_key
 from exporter.diagnostics import Collector, Diagnostic
 from exporter.load import load_banks
+from exporter.variants import expand
 from exporter.model import Question
 
 REPO = Path(__file__).resolve().parents[1]
@@ -358,7 +359,7 @@ def test_seed_bank_with_the_real_checker_cold_and_warm(tmp_path: Path) -> None:
     (tmp_path / "bank").mkdir()
     (tmp_path / "bank" / "quiz.yaml").write_text(broken, encoding="utf-8")
     banks, problems = load_banks([str(tmp_path / "bank")])
-    qs = list(banks[0].questions)
+    qs = list(expand(banks)[0].questions)  # the parametrised question is checked per variant
 
     plain = Collector()
     expected = check_questions(qs, plain, jobs=1)

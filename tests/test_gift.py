@@ -15,6 +15,7 @@ Node is needed for (1); without it those tests are skipped (CI installs node and
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -232,6 +233,18 @@ def text_of(field: dict | None) -> str | None:
     return field["text"]
 
 
+def embedded(bank: Bank):
+    """The image hook for the expected HTML: a figure is a data: URI of the file's bytes
+    (docs/figures.md), read here straight from the bank folder."""
+    types = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+
+    def hook(src: str, alt: str) -> str:
+        path = Path(bank.path).parent / src
+        return f"data:{types[path.suffix]};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+    return hook
+
+
 def check_against_bank(bank: Bank, parsed: list[dict]) -> None:
     """Every question of `bank` is in `parsed`, in its category, equal field by field."""
     by_id, category = {}, None
@@ -252,7 +265,7 @@ def check_against_bank(bank: Bank, parsed: list[dict]) -> None:
         assert got["title"] == (plain_text(question.display_title, 255) or question.id)
         assert got["tags"] == (list(question.tags) or None)
         assert got["hasEmbeddedAnswers"] is False
-        assert text_of(got["stem"]) == to_html(question.text, "mathjax")
+        assert text_of(got["stem"]) == to_html(question.text, "mathjax", images=embedded(bank))
         assert text_of(got["globalFeedback"]) == html_or_none(question.solution)
         CHECKS[question.type](question, got)
 

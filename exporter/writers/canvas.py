@@ -48,6 +48,10 @@ each trap is designed out here and pinned by a test (tests/test_canvas.py):
   stored as escaped *text* and shown to students as `&lt;`. Such fragments are written as
   `text/plain` with the characters themselves (`_material`), and feedback of that shape
   holding `<`, `>` or `&` as a paragraph `detect_html` keeps as HTML (`_feedback_material`).
+- Figures: each figure the HTML shows travels once in the zip, at `<ident>/<its path in
+  the bank folder>`, listed in the manifest as a `webcontent` resource, and the HTML
+  refers to it as `$IMS-CC-FILEBASE$/<that path>`, which Canvas resolves to the course
+  file the import makes of it (`figure_src`; bytes from exporter.figures).
 - Target quirks are reported, located: numerical answers with 0 < |x| < 1e-4 (Canvas turns
   typed numbers that small into 0), question text over Canvas's 16 KiB limit, feedback
   kinds Canvas classic quizzes cannot show, matching text that loses formatting or math.
@@ -73,7 +77,8 @@ import lxml.html
 from lxml import etree
 
 from ..diagnostics import Diagnostic, Report
-from ..model import Bank, Loc, Question
+from ..figures import Figure, Figures
+from ..model import Bank, Group, Loc, Question
 from ..text import MathStyle, plain_text, to_html
 
 TARGET = "canvas"
@@ -137,6 +142,8 @@ W_PARTIAL_FEEDBACK = "C202"
 W_ESSAY_FEEDBACK = "C203"
 W_MATCH_PLAIN = "C204"
 W_MATCH_DUPLICATE = "C205"
+E_GROUP = "C111"
+W_GROUP_POINTS = "C211"
 
 
 def write(bank: Bank, report: Report, math_style: MathStyle | None = None) -> bytes:
@@ -172,6 +179,15 @@ def assessment_ident(bank_name: str) -> str:
     if slug != bank_name:
         slug += "_" + hashlib.sha256(bank_name.encode("utf-8")).hexdigest()[:8]
     return "QB_" + slug
+
+
+def group_ident(name: str) -> str:
+    """The section ident of a question group: `QG_<name>` (upper-case prefix: never a
+    question id or the quiz's `QB_` ident), with a hash when the name needed changing."""
+    slug = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+    if slug != name:
+        slug += "_" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return "QG_" + slug
 
 
 def answer_id(question_id: str, k: int) -> int:
@@ -320,6 +336,9 @@ class _CanvasWriter:
         self.report = report
         self.style = math_style
         self.ident = assessment_ident(bank.name)
+        self.warned_groups: set[str] = set()
+        self.figures = Figures(bank, report)
+        self.here = Loc(bank.path, 1, 1)  # the question being written, for figure errors
 
     # -- reporting and text
 
@@ -330,20 +349,46 @@ class _CanvasWriter:
         self.report(Diagnostic(loc, code, message, "warning"))
 
     def html(self, markdown: str) -> str:
-        return to_html(markdown, self.style)
+        return to_html(markdown, self.style, images=self.figure_src)
+
+    # -- figures
+
+    def figure_href(self, figure: Figure) -> str:
+        """Where a figure travels in the package: `<quiz ident>/<path in the bank folder>`,
+        beside the quiz's own files (figure names are restricted to `[A-Za-z0-9._-]`, so
+        the path is also a valid URI as it stands)."""
+        return f"{self.ident}/{figure.path}"
+
+    def figure_src(self, src: str, alt: str) -> str:
+        """An image's src as Canvas's importer resolves package files.
+
+        Canvas runs the package through QTIMigrationTool, which copies every non-QTI file
+        listed in imsmanifest.xml to the same relative path in its output (its `Manifest`
+        / `File` classes, lib/imsqtiv1.py); `Qti.convert_files` makes each of them a course
+        file, imported under "Quiz Files/<zip name>_<migration id>/" (`unique_quiz_dir`,
+        a hidden folder). The question HTML refers to the file as
+        `$IMS-CC-FILEBASE$/<path in the package>`: canvas_link_migrator's LinkParser reads
+        that token as a package file and LinkResolver finds the course file by that path
+        and rewrites the src to `/courses/<id>/files/<id>/preview`.
+        """
+        figure = self.figures.use(src, self.here)
+        return f"$IMS-CC-FILEBASE$/{self.figure_href(figure)}" if figure else src
 
     # -- package
 
     def build(self) -> bytes:
         self.check_idents()
         assessment = self.assessment()
-        points = sum((decimal(q.points) for q in self.bank.questions), Decimal(0))
+        points = self.points_possible()
+        self.here = Loc(self.bank.path, 1, 1)  # the description is the bank's (or quiz's) own text
+        meta = self.assessment_meta(points)  # before the manifest: the description may show figures
         return zip_bytes(
             [
                 ("imsmanifest.xml", _xml_bytes(self.manifest())),
                 (f"{self.ident}/{self.ident}.xml", _xml_bytes(assessment)),
-                (f"{self.ident}/{META_FILE}", _xml_bytes(self.assessment_meta(points))),
+                (f"{self.ident}/{META_FILE}", _xml_bytes(meta)),
             ]
+            + [(self.figure_href(figure), figure.data) for figure in self.figures.used]
         )
 
     def check_idents(self) -> None:
@@ -377,6 +422,11 @@ class _CanvasWriter:
             resources, cp("resource"), identifier=f"{self.ident}_meta", type=META_RESOURCE_TYPE, href=meta_href
         )
         etree.SubElement(meta, cp("file"), href=meta_href)
+        for figure in self.figures.used:  # each figure once, as the web content it is
+            fig_href = self.figure_href(figure)
+            fig_id = f"{self.ident}_fig_{hashlib.sha256(figure.path.encode('utf-8')).hexdigest()[:12]}"
+            fig = etree.SubElement(resources, cp("resource"), identifier=fig_id, type="webcontent", href=fig_href)
+            etree.SubElement(fig, cp("file"), href=fig_href)
         return root
 
     def assessment_meta(self, points: Decimal) -> etree._Element:
@@ -415,14 +465,87 @@ class _CanvasWriter:
         root.set(f"{{{XSI_NS}}}schemaLocation", QTI_SCHEMA_LOCATION)
         assessment = _sub(root, "assessment", ident=self.ident, title=plain_text(self.bank.title, 255))
         section = _sub(assessment, "section", ident="root_section")
+        member = self.group_members()
+        placed: set[str] = set()
         for q in self.bank.questions:
-            self.item(section, q)
+            group = member.get(q.id)
+            if group is None:
+                self.item(section, q)
+            elif group.name not in placed:  # the whole group where its first question is
+                placed.add(group.name)
+                self.group_section(section, group)
         return root
+
+    # -- question groups
+
+    def group_members(self) -> dict[str, Group]:
+        """Question id → its group; a group naming a question twice, a missing question, or
+        picking more than it holds is an error (Canvas would import another quiz)."""
+        ids = {q.id for q in self.bank.questions}
+        member: dict[str, Group] = {}
+        for group in self.bank.groups:
+            loc = group.loc or Loc(self.bank.path, 1, 1)
+            for qid in group.question_ids:
+                if qid not in ids:
+                    self.error(loc, E_GROUP, f"question group `{group.name}` lists `{qid}`, which is not in this quiz")
+                elif qid in member:
+                    self.error(loc, E_GROUP, f"question `{qid}` is in two question groups (`{member[qid].name}` and "
+                               f"`{group.name}`); a Canvas question belongs to one")
+                else:
+                    member[qid] = group
+            if not 1 <= group.pick <= len(group.question_ids):
+                self.error(loc, E_GROUP, f"question group `{group.name}` picks {group.pick} of "
+                           f"{len(group.question_ids)} question(s)")
+        return member
+
+    def group_points(self, group: Group) -> Decimal:
+        """Points per picked question: Canvas gives every question of a group the same."""
+        if group.points is not None:
+            return decimal(group.points)
+        by_id = {q.id: q for q in self.bank.questions}
+        points = [decimal(by_id[i].points) for i in group.question_ids if i in by_id]
+        if len(set(points)) > 1 and group.name not in self.warned_groups:
+            self.warned_groups.add(group.name)
+            self.warning(group.loc or Loc(self.bank.path, 1, 1), W_GROUP_POINTS, f"the questions of group "
+                         f"`{group.name}` are worth different points; Canvas gives each picked question the "
+                         f"same: {number_text(points[0])} (the first one's)")
+        return points[0] if points else Decimal(1)
+
+    def points_possible(self) -> Decimal:
+        """Questions outside groups count once; a group counts `pick` × its points."""
+        grouped = {qid for g in self.bank.groups for qid in g.question_ids}
+        total = sum((decimal(q.points) for q in self.bank.questions if q.id not in grouped), Decimal(0))
+        for group in self.bank.groups:
+            total += group.pick * self.group_points(group)
+        return total
+
+    def group_section(self, parent: etree._Element, group: Group) -> None:
+        """A QTI section with a selection: Canvas's question group.
+
+        QTIMigrationTool turns `selection_number` into the 2.1 `<selection select>` and
+        `selection_extension/points_per_item` into `<selectionExtension><points_per_item>`
+        (lib/imsqtiv1.py, SelectionNumber / PointsPerItem; lib/imsqti.py AssessmentSection);
+        Canvas's AssessmentTestConverter#process_section makes a section whose selection
+        picks > 0 a question group with `pick_count`, `question_points` from
+        `points_per_item`, the section title as its name and its identifier as migration id.
+        The section carries no `visible` attribute: a visible titled section would also
+        become a text-only question.
+        """
+        section = _sub(parent, "section", ident=group_ident(group.name), title=plain_text(group.name, 255))
+        selection = _sub(_sub(section, "selection_ordering"), "selection")
+        _sub(selection, "selection_number", str(group.pick))
+        extension = _sub(selection, "selection_extension")
+        _sub(extension, "points_per_item", number_text(self.group_points(group)))
+        by_id = {q.id: q for q in self.bank.questions}
+        for qid in group.question_ids:
+            if qid in by_id:
+                self.item(section, by_id[qid])
 
     # -- items
 
     def item(self, section: etree._Element, q: Question) -> None:
         ident = item_ident(q.id)
+        self.here = q.loc
         element = _sub(section, "item", ident=ident, title=plain_text(q.display_title, 255))
         item = _Item(q, ident, element)
         metadata = _sub(_sub(element, "itemmetadata"), "qtimetadata")

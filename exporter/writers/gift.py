@@ -47,12 +47,14 @@ with a warning that names it. docs/gift.md is the user-facing version of all thi
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..diagnostics import Diagnostic, Report
+from ..figures import Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Loc, Question
 from ..text import plain_text, to_html
@@ -84,6 +86,13 @@ W_TAG = "G203"
 W_MATCH_PLAIN = "G204"
 W_MATCH_SIZE = "G205"
 W_CATEGORY_TOP = "G206"
+W_FIGURE = "G207"
+
+FIGURE_EMBED_LIMIT = 64 * 1024
+"""Largest figure (bytes) embedded in GIFT text as a `data:` URI. GIFT has no file
+container, so a figure can only travel inside the question's HTML; base64 makes it a third
+larger, and the text is sent with every attempt page. Larger figures are left out with a
+warning (the Moodle XML export carries them as files)."""
 
 _ESCAPES = {
     "\\": "\\\\",
@@ -172,6 +181,9 @@ class _Writer:
     """Warnings about the question being rendered, reported only if it is written: a skipped
     question gets one clear message instead of a pile of partial ones."""
 
+    def __post_init__(self) -> None:
+        self.figures = Figures(self.bank, self.report)
+
     def warn(self, loc: Loc, code: str, message: str) -> None:
         self.pending.append(Diagnostic(loc, code, message, "warning"))
 
@@ -186,7 +198,31 @@ class _Writer:
         """Bank Markdown → the HTML Moodle must store (shared text layer) → GIFT text."""
         if not markdown:
             return ""
-        return escape(to_html(markdown, MATH_STYLE), loc, what)
+        html = to_html(markdown, MATH_STYLE, images=lambda src, alt: self.figure_src(src, loc))
+        return escape(html, loc, what)
+
+    def figure_src(self, src: str, loc: Loc) -> str | None:
+        """A figure as a `data:` URI in the `[html]` text, or None (alt text shown instead).
+
+        Moodle keeps it: the GIFT importer stores `[html]` text as written, and question
+        text is shown with `noclean` (question_definition::format_text in
+        question/type/questionbase.php), so HTML Purifier, whose allowed URI schemes
+        (purify_html in lib/weblib.php) do not include `data`, never sees it. A site that
+        turns on "forceclean" purifies everything and drops such images; docs/figures.md
+        says so. `:` and `=` of the URI are escaped by `escape` like any other text.
+        """
+        figure = self.figures.use(src, loc)
+        if figure is None:
+            return src  # the error is reported; the build will not be written
+        if len(figure.data) > FIGURE_EMBED_LIMIT:
+            self.warn(
+                loc, W_FIGURE,
+                f"figure `{figure.path}` ({len(figure.data):,} bytes) is too large to embed in GIFT "
+                f"text (limit {FIGURE_EMBED_LIMIT:,} bytes, gift.FIGURE_EMBED_LIMIT); the GIFT export shows "
+                "its alt text instead. Import the Moodle XML export, which carries the file",
+            )
+            return None
+        return f"data:{figure.mime};base64,{base64.b64encode(figure.data).decode('ascii')}"
 
     def html_required(self, markdown: str, loc: Loc, what: str) -> str:
         text = self.html(markdown, loc, what)

@@ -32,6 +32,7 @@ Output is deterministic: elements in a fixed order, no timestamps, no generated 
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections.abc import Iterable
@@ -41,6 +42,7 @@ from fractions import Fraction
 from lxml import etree
 
 from ..diagnostics import Diagnostic, Report
+from ..figures import Figure, Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Choice, Loc, Question
 from ..text import plain_text, to_html
@@ -77,6 +79,17 @@ W_TAG = "M204"
 W_WHITESPACE = "M205"
 W_POINTS = "M206"
 W_CATEGORY_TOP = "M207"
+W_FIGURE_FIELD = "M208"
+
+FILE_FIELDS = frozenset({
+    "questiontext", "generalfeedback", "answer", "feedback", "correctfeedback",
+    "partiallycorrectfeedback", "incorrectfeedback", "subquestion", "graderinfo",
+})
+"""The elements whose `<file>` children question/format/xml/format.php imports (through
+`import_text_with_files`: question text, general feedback, multichoice answers, every
+answer's feedback, combined feedback, matching subquestions, essay grader info). A
+category's `<info>` is read as text only (`import_category`)."""
+_PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([A-Za-z0-9._/-]+)")
 
 # XML 1.0 cannot carry these at all (lxml refuses them); YAML forbids them too, but a bank
 # built in code could hold one (the seed scrape turned "\f" of "\frac" into a form feed).
@@ -95,6 +108,7 @@ class _Writer:
         self.bank = bank
         self.report = report
         self.checked_names: set[tuple[int, str]] = set()
+        self.figures = Figures(bank, report)
 
     # -- reporting ------------------------------------------------------------------
 
@@ -122,7 +136,45 @@ class _Writer:
         """Bank Markdown → HTML through the shared text layer, math for Moodle's MathJax."""
         if not markdown:
             return ""
-        return to_html(self.clean(markdown, loc), "mathjax")
+        return to_html(self.clean(markdown, loc), "mathjax", images=lambda src, alt: self.figure_src(src, loc))
+
+    # -- figures --------------------------------------------------------------------
+
+    def figure_src(self, src: str, loc: Loc) -> str:
+        """`@@PLUGINFILE@@/<path in the bank folder>`: Moodle replaces the token with the
+        URL of the field's own file area when it shows the text (file_rewrite_pluginfile_urls),
+        and the file itself travels in the field (see `attach_figures`)."""
+        figure = self.figures.use(src, loc)
+        return f"@@PLUGINFILE@@/{figure.path}" if figure else src
+
+    def attach_figures(self, quiz: etree._Element) -> None:
+        """Put each figure a field refers to into that field, once, as
+        `<file name="…" path="/folders/" encoding="base64">`.
+
+        Moodle keeps files per text field (each has its own file area), so a figure shown in
+        the question text and in the solution travels twice: once in each field. Within a
+        field it travels once, however often the field shows it. The importer stores each
+        `<file>` under its `path` + `name` (`import_files_as_draft`), which is exactly what
+        the `@@PLUGINFILE@@/folders/name` reference asks for.
+        """
+        by_path = {figure.path: figure for figure in self.figures.used}
+        for text in list(quiz.iter("text")):
+            paths = sorted(p for p in set(_PLUGINFILE.findall(text.text or "")) if p in by_path)
+            if not paths:
+                continue
+            field = text.getparent()
+            if field.tag not in FILE_FIELDS:
+                self.warning(
+                    self.bank_loc,
+                    W_FIGURE_FIELD,
+                    f"figure(s) {', '.join(paths)} in a <{field.tag}> field: Moodle imports no files "
+                    "there (a category description holds text only), so the image will not show",
+                )
+                continue
+            at = field.index(text) + 1
+            for path in paths:
+                field.insert(at, _file_element(by_path[path]))
+                at += 1
 
     # -- document ---------------------------------------------------------------------
 
@@ -140,6 +192,7 @@ class _Writer:
                 self.category_question(quiz, path, None, questions[0].loc)
             for question in questions:
                 self.question(quiz, question)
+        self.attach_figures(quiz)
 
         return etree.tostring(
             etree.ElementTree(quiz), xml_declaration=True, encoding="UTF-8", pretty_print=True
@@ -636,6 +689,13 @@ def _set_html(element: etree._Element, html: str) -> None:
         element.text = ""
         return
     element.text = etree.CDATA(html.replace("]]>", "]]&gt;"))
+
+
+def _file_element(figure: Figure) -> etree._Element:
+    folder = f"/{figure.folder}/" if figure.folder else "/"
+    element = etree.Element("file", name=figure.name, path=folder, encoding="base64")
+    element.text = base64.b64encode(figure.data).decode("ascii")
+    return element
 
 
 def _html_element(tag: str, html: str) -> etree._Element:

@@ -1,0 +1,477 @@
+"""Parametrised questions → variants, each one a plain question the checker and writers know.
+
+A question with `parameters:` is a *template*. Its texts say `{{s}}` where a number goes and
+its check says `s`; qbank makes N variants of it (`<id>-v1` … `<id>-vN`), each with one
+choice of values written into every text and every check expression, and then checks every
+variant with sympy like any other question. A choice of values that makes a distractor equal
+to the key, or the key undefined, is therefore a finding *for that variant* — never a wrong
+question shipped to the students who happen to draw it.
+
+Why it is built this way:
+
+- **Values are exact.** A parameter's value is the literal the author wrote (`0.6` is 3/5,
+  not the float near it); `derived:` names are evaluated with the check language's own
+  parser (exporter.expr, an allow-list, never `eval`/`sympify`) in exact arithmetic.
+- **Check expressions get text, not objects.** Each parameter name in a check expression is
+  replaced, token by token (Python's tokenizer, so `s` in `sigmoid(s)` is replaced and the
+  `s` inside `sigmoid` or `x_s` is not), by its exact literal in parentheses: `0.6*s**2`
+  becomes `0.6*(0.6)**2`. The checker then needs to know nothing about parameters.
+- **Texts get display numbers.** `{{name}}` becomes the value as a student should read it:
+  an exact decimal when there is one (6/25 → `0.24`, 1/8 → `0.125`), otherwise rounded to
+  6 significant digits (1/3 → `0.333333`), never in exponent notation. Only declared names
+  are replaced; any other `{{…}}` (LaTeX such as `x^{{2}}`) is left alone. An unknown
+  `{{name}}` is a loader error, so a typo cannot reach students as literal braces.
+- **Stable choice of variants.** Which combinations become variants depends only on the
+  term seed and the question id: `random.Random(f"{seed}:{id}")` draws from the
+  combinations in a fixed order (names sorted, each name's values sorted by value), using
+  only `Random.random()`, the one method whose output Python promises to keep across
+  versions. Same seed → same variants, byte for byte; a new seed → new numbers. Reordering
+  a value list changes nothing.
+- **Variants form a group.** The variants of one question are `Group(name=<id>, pick=1)`
+  and live in the subcategory `<category>/<id>`: Canvas imports the group as a question
+  group that gives each student one variant; in Moodle the subcategory is where a "random
+  question" slot draws from.
+- **Identity.** Only the template's id is released and locked (exporter.identity);
+  variant ids are derived from it and the seed, so they never enter `qbank.lock`.
+
+Expansion needs sympy, so this module imports exporter.expr only when it evaluates; the
+loader imports the text helpers below without paying for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import random
+import re
+import tokenize
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+from typing import Callable, Iterator, Sequence
+
+from .diagnostics import Diagnostic, Report
+from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question
+
+DEFAULT_COUNT_CAP = 20
+"""Without `count:`, every combination becomes a variant, but at most this many."""
+SIGNIFICANT_DIGITS = 6
+"""Digits shown for a value that has no exact (terminating) decimal form."""
+
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+"""`{{ name }}` in a text; what is inside is only replaced when it is a declared name."""
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Codes: V1xx, problems of one variant (located at the template's lines; the message says
+# which variant and its values). The loader's parameter rules are E205–E212.
+E_DERIVED = "V101"
+E_DUPLICATE_CHOICE = "V102"
+E_ID_CLASH = "V103"
+E_LITERAL = "V104"
+
+
+class VariantError(Exception):
+    """Raised by `expand` when no report was given and a variant cannot be made."""
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def placeholder_names(text: str | None) -> list[str]:
+    """The identifier-like names a text refers to as `{{name}}`, in order of appearance."""
+    if not text:
+        return []
+    return [m.group(1) for m in PLACEHOLDER.finditer(text) if IDENTIFIER.match(m.group(1))]
+
+
+def text_fields(q: Question) -> Iterator[tuple[str, str, Loc]]:
+    """Every Markdown text of a question that `{{name}}` may appear in: (what, text, loc)."""
+    yield "text", q.text, q.loc
+    if q.title:
+        yield "title", q.title, q.loc
+    if q.solution:
+        yield "solution", q.solution, q.loc
+    for kind in ("correct", "partial", "incorrect"):
+        value = getattr(q.feedback, kind)
+        if value:
+            yield f"feedback.{kind}", value, q.loc
+    for i, c in enumerate(q.choices):
+        yield f"choices[{i}].text", c.text, c.loc
+        if c.feedback:
+            yield f"choices[{i}].feedback", c.feedback, c.loc
+    for i, a in enumerate(q.answers):
+        yield f"answers[{i}].text", a.text, a.loc
+        if a.feedback:
+            yield f"answers[{i}].feedback", a.feedback, a.loc
+    for i, p in enumerate(q.pairs):
+        yield f"pairs[{i}].left", p.left, p.loc
+        yield f"pairs[{i}].right", p.right, p.loc
+    for i, d in enumerate(q.distractors):
+        yield f"distractors[{i}]", d, q.loc
+
+
+def expression_fields(q: Question) -> Iterator[tuple[str, str, Loc]]:
+    """Every check expression of a question, where parameters are plain names."""
+    c = q.check
+    if c is not None and not c.is_manual:
+        for name, text, loc in c.define:
+            yield f"check.define.{name}", text, loc
+        for key, text, loc in c.given:
+            yield f"check.given key `{key}`", key, loc
+            yield f"check.given.{key}", text, loc
+        if c.quantity is not None:
+            yield "check.quantity", c.quantity, c.quantity_loc or c.loc
+        if c.claim is not None:
+            yield "check.claim", c.claim, c.claim_loc or c.loc
+    for i, ch in enumerate(q.choices):
+        if ch.value is not None:
+            yield f"choices[{i}].value", ch.value, ch.value_loc or ch.loc
+        if ch.claim is not None:
+            yield f"choices[{i}].claim", ch.claim, ch.claim_loc or ch.loc
+
+
+def fill_text(text: str | None, shown: dict[str, str]) -> str | None:
+    """`{{name}}` → its display value, for declared names only (LaTeX braces stay)."""
+    if text is None:
+        return None
+
+    def one(m: re.Match[str]) -> str:
+        return shown.get(m.group(1), m.group(0))
+
+    return PLACEHOLDER.sub(one, text)
+
+
+def fill_expression(text: str | None, literals: dict[str, str]) -> str | None:
+    """Each parameter *name token* → `(literal)`; everything else unchanged.
+
+    Tokenized rather than searched-and-replaced, so that `s` is replaced in `2*s` and
+    `sigmoid(s)` but not inside the names `sigmoid`, `x_s` or `s2`, nor after a `.` (the
+    checker rejects attribute access anyway, at its own position). Text the tokenizer
+    cannot read is returned unchanged: the checker then reports the real syntax error.
+    """
+    if text is None or not literals:
+        return text
+    src = "(" + text + "\n)"  # inside brackets a continuation line needs no indentation
+    lines = src.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []
+    try:
+        previous = None
+        for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+            if tok.type == tokenize.NAME and tok.string in literals and not (
+                previous is not None and previous.type == tokenize.OP and previous.string == "."
+            ):
+                begin = starts[tok.start[0] - 1] + tok.start[1]
+                end = starts[tok.end[0] - 1] + tok.end[1]
+                edits.append((begin, end, f"({literals[tok.string]})"))
+            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+                previous = tok
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    for begin, end, new in reversed(edits):
+        src = src[:begin] + new + src[end:]
+    return src[1:-2]
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def literal_value(text: str) -> Fraction:
+    """The exact value of a number literal as the loader stores it (plain decimal)."""
+    return Fraction(Decimal(text))
+
+
+def shown_decimal(value: Decimal) -> str:
+    """Plain positional notation without trailing zeros: `0.24`, `100`, `-0.001`."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") or Decimal(text) == 0 else text
+
+
+def show_rational(value: Fraction) -> str:
+    """An exact decimal when the value has one, else 6 significant digits."""
+    q = value.denominator
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    with localcontext() as ctx:
+        ctx.prec = 200
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+    if q == 1:
+        return shown_decimal(exact)
+    return shown_decimal(_round_significant(exact))
+
+
+def _round_significant(value: Decimal) -> Decimal:
+    if value == 0:
+        return value
+    quantum = Decimal(1).scaleb(value.adjusted() - SIGNIFICANT_DIGITS + 1)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Value:
+    """One parameter's value in one variant: as the check reads it, and as a student does."""
+
+    literal: str  # exact, in the check language: `0.6`, `6/25`, `sqrt(2)/2`
+    shown: str  # for texts: `0.6`, `0.24`, `0.707107`
+    number: float  # for a numerical question's `answer: "{{name}}"`
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def combinations(params: Parameters) -> tuple[list[str], list[list[str]]]:
+    """Names sorted, and each name's literals sorted by value: the fixed order we draw from."""
+    names = sorted(n for n, _, _ in params.values)
+    options = {n: sorted(vals, key=literal_value) for n, vals, _ in params.values}
+    return names, [options[n] for n in names]
+
+
+def choose(total: int, count: int, seed: str, qid: str) -> list[int]:
+    """`count` distinct indices below `total`, sorted, decided by the seed and the id alone.
+
+    Robert Floyd's sampling algorithm, driven only by `Random.random()` (whose sequence
+    Python guarantees across versions; `sample` and `randrange` are not guaranteed), and
+    without building the list of all combinations, which may be large.
+    """
+    rng = random.Random(f"{seed}:{qid}")
+    chosen: set[int] = set()
+    for j in range(total - count, total):
+        t = int(rng.random() * (j + 1))
+        chosen.add(j if t in chosen else t)
+    return sorted(chosen)
+
+
+def _combination(index: int, options: list[list[str]]) -> list[str]:
+    """The index-th combination in itertools.product order (the last name varies fastest)."""
+    out = []
+    for opts in reversed(options):
+        index, k = divmod(index, len(opts))
+        out.append(opts[k])
+    return list(reversed(out))
+
+
+def variant_count(params: Parameters) -> int:
+    total = params.combinations
+    return params.count if params.count is not None else min(total, DEFAULT_COUNT_CAP)
+
+
+# --------------------------------------------------------------------------- expansion
+
+
+def label(q: Question) -> str:
+    """`variant diff-x-v2 (s=0.8)`: how messages name a variant."""
+    values = ", ".join(f"{n}={v}" for n, v in q.variant_values)
+    return f"variant {q.id} ({values})" if values else f"variant {q.id}"
+
+
+def labelled(report: Report, q: Question) -> Report:
+    """A report that prefixes every message with which variant it is about."""
+    if q.variant_of is None:
+        return report
+    prefix = label(q)
+
+    def sink(d: Diagnostic) -> None:
+        report(dataclasses.replace(d, message=f"{prefix}: {d.message}"))
+
+    return sink
+
+
+def report_for(report: Report) -> Callable[[Question], Report]:
+    """For keys.check_questions(report_for=…): findings on a variant name the variant."""
+    return lambda q: labelled(report, q)
+
+
+def _raising(d: Diagnostic) -> None:
+    if d.severity == "error":
+        raise VariantError(str(d))
+
+
+def expand(banks: Sequence[Bank], seed: str | None = None, report: Report | None = None) -> list[Bank]:
+    """Every bank with each template replaced by its variants (and a group of them).
+
+    `seed` (the `--seed` of the command line) overrides each bank's own `seed:`. Problems
+    go to `report`; without one, the first error raises VariantError. A variant that could
+    not be made is left out (its error stops the build).
+    """
+    report = report or _raising
+    taken = {q.id for b in banks for q in b.questions}
+    out = []
+    for bank in banks:
+        use = bank.seed if seed is None else str(seed)
+        questions: list[Question] = []
+        groups = list(bank.groups)
+        for q in bank.questions:
+            if q.parameters is None:
+                questions.append(q)
+                continue
+            made = expand_question(q, use, report, taken=taken)
+            questions.extend(made)
+            groups.append(Group(q.id, 1, tuple(v.id for v in made), q.points, q.parameters.loc))
+        out.append(dataclasses.replace(bank, questions=tuple(questions), groups=tuple(groups)))
+    return out
+
+
+def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] | frozenset[str] = frozenset()) -> list[Question]:
+    """The variants of one template for one seed (see the module docstring)."""
+    params = q.parameters
+    assert params is not None, q.id
+    names, options = combinations(params)
+    total = params.combinations
+    count = variant_count(params)
+    if count > total or total == 0:  # the loader reports it (E210); nothing sensible to make
+        return []
+    made = []
+    for k, index in enumerate(choose(total, count, seed, q.id), start=1):
+        vid = f"{q.id}-v{k}"
+        chosen = dict(zip(names, _combination(index, options)))
+        shown_params = tuple((n, show_rational(literal_value(chosen[n]))) for n in names)
+        stub = dataclasses.replace(q, id=vid, variant_of=q.id, variant_values=shown_params)
+        sink = labelled(report, stub)
+        if vid in taken:
+            sink(Diagnostic(q.loc, E_ID_CLASH, f"id `{vid}` of this variant is already used by another question; "
+                            f"rename that question (ids `{q.id}-v<N>` belong to the variants of `{q.id}`)"))
+            continue
+        values = _evaluate(params, chosen, sink)
+        if values is None:
+            continue
+        variant = _instantiate(stub, k, values)
+        _duplicate_choices(variant, sink)  # an error, but the variant is still checked
+        made.append(variant)
+    return made
+
+
+def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dict[str, Value] | None:
+    """Parameter and derived values for one combination, exactly; None after an error."""
+    from . import expr  # sympy: only when a template is expanded
+
+    sp = expr.sp
+    values: dict[str, Value] = {}
+    for name, literal in chosen.items():
+        exact = literal_value(literal)
+        values[name] = Value(literal, show_rational(exact), float(exact))
+    if not params.derived:
+        return values
+    loc_of = {n: loc for n, _, loc in params.values}
+    defines = tuple((n, chosen[n], loc_of[n]) for n in sorted(chosen)) + params.derived
+    scope = expr.Scope(Check(loc=params.loc, define=defines))
+    if scope.errors:
+        for d in scope.errors:
+            report(d)
+        return None
+    ok = True
+    for name, text, loc in params.derived:
+        value = scope.defines[name].full if name in scope.defines else None
+        problem = None
+        if value is None or expr.is_array(value) or isinstance(value, expr.Seq) or not getattr(value, "is_number", False):
+            problem = "is not a single number"
+        elif value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            problem = "is undefined for these values (a division by zero?)"
+        elif value.is_extended_real is False:
+            problem = "is not a real number for these values"
+        if problem:
+            report(Diagnostic(loc, E_DERIVED, f"derived `{name}` = `{' '.join(text.split())}` {problem}"))
+            ok = False
+            continue
+        if value.is_Rational:
+            exact = Fraction(int(value.p), int(value.q))
+            literal = str(exact)
+            values[name] = Value(literal, show_rational(exact), float(exact))
+            continue
+        literal = sp.sstr(value)
+        try:
+            expr.parse(literal)
+        except expr.ExprError:
+            report(Diagnostic(loc, E_LITERAL, f"derived `{name}` = {literal} cannot be written in the check language"))
+            ok = False
+            continue
+        approx = Decimal(str(sp.N(value, 40)))
+        values[name] = Value(literal, shown_decimal(_round_significant(approx)), float(approx))
+    return values if ok else None
+
+
+def _instantiate(stub: Question, k: int, values: dict[str, Value]) -> Question:
+    """The variant: every text and expression of the template with the values put in."""
+    q = stub
+    shown = {n: v.shown for n, v in values.items()}
+    literals = {n: v.literal for n, v in values.items()}
+
+    def text(t: str | None) -> str | None:
+        return fill_text(t, shown)
+
+    def expression(t: str | None) -> str | None:
+        return fill_expression(t, literals)
+
+    check = q.check
+    if check is not None and not check.is_manual:
+        check = dataclasses.replace(
+            check,
+            define=tuple((n, expression(t), loc) for n, t, loc in check.define),
+            given=tuple((expression(key), expression(t), loc) for key, t, loc in check.given),
+            quantity=expression(check.quantity),
+            claim=expression(check.claim),
+        )
+    answer = q.answer
+    if isinstance(answer, str):
+        names = placeholder_names(answer)
+        answer = values[names[0]].number if names and names[0] in values else answer
+    return dataclasses.replace(
+        q,
+        text=text(q.text),
+        title=f"{text(q.title)} (v{k})" if q.title else None,
+        choices=tuple(
+            dataclasses.replace(c, text=text(c.text), feedback=text(c.feedback), value=expression(c.value),
+                                claim=expression(c.claim))
+            for c in q.choices
+        ),
+        answer=answer,
+        answers=tuple(Answer(text(a.text), a.loc, text(a.feedback)) for a in q.answers),
+        pairs=tuple(Pair(text(p.left), text(p.right), p.loc) for p in q.pairs),
+        distractors=tuple(text(d) for d in q.distractors),
+        solution=text(q.solution),
+        feedback=Feedback(text(q.feedback.correct), text(q.feedback.partial), text(q.feedback.incorrect)),
+        category=tuple(q.category) + (q.variant_of,),
+        check=check,
+        parameters=None,
+    )
+
+
+def _duplicate_choices(q: Question, report: Report) -> bool:
+    """Two options that read the same in this variant (e.g. `{{s}}` and `{{1 - s}}` at 0.5)."""
+    from .load import choice_letter
+
+    seen: dict[str, int] = {}
+    found = False
+    for i, c in enumerate(q.choices):
+        key = " ".join(c.text.split())
+        if key in seen:
+            report(Diagnostic(c.loc, E_DUPLICATE_CHOICE, f"choices {choice_letter(seen[key])} and {choice_letter(i)} "
+                              f"both read `{key}`: students could not tell them apart; change the values or the options"))
+            found = True
+        else:
+            seen[key] = i
+    return found
+
+
+__all__ = [
+    "DEFAULT_COUNT_CAP",
+    "PLACEHOLDER",
+    "Value",
+    "VariantError",
+    "choose",
+    "expand",
+    "expand_question",
+    "expression_fields",
+    "fill_expression",
+    "fill_text",
+    "label",
+    "labelled",
+    "placeholder_names",
+    "report_for",
+    "show_rational",
+    "text_fields",
+]
