@@ -8,7 +8,7 @@ builds a tree; nothing runs), every node is checked against a short allow-list *
 anything is built, and the sympy objects are then constructed here, node by node, from
 names that were declared in the check block.
 
-The language is exactly what the seed bank's `check` blocks use (see docs/checking.md):
+The language is exactly what the seed bank's `check` blocks use (see the README, "How answer keys are checked"):
 
 * names: declared `symbols` (real scalars, or arrays such as `W[3,8]` whose entries are
   symbols, indexed 1-based like the maths: `W[1,2]` is W₁₂), declared `functions`

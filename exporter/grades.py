@@ -15,7 +15,7 @@ The list (bank.php, `ensure_fraction_options_initialised()`): 0, ±1, and ± eac
 1/10, 1/20. Moodle stores them as 7-decimal strings ("0.3333333"); we keep the exact
 intended values as `Fraction`s and compare the way Moodle does.
 
-Scoring policy for multiple answers (documented for instructors in docs/moodle.md): each
+Scoring policy for multiple answers (documented for instructors in the README, "Moodle XML export"): each
 correct option is worth 1/n_correct and each incorrect option −1/n_incorrect. The correct
 set scores exactly 100 % and ticking every box exactly 0 % (as exact fractions; Moodle's
 7-decimal storage leaves sums within 5e-7 of those, inside its own 1e-6 thresholds for

@@ -2,7 +2,7 @@
 
 For each machine-checked question the check block's quantity, values and claims are built
 (see `expr.py`), differentiated as written, then the `given` values are applied — after
-differentiation, in a fixed order (docs/checking.md) — and every choice gets a verdict that
+differentiation, in a fixed order (README, "How answer keys are checked") — and every choice gets a verdict that
 must agree with its `correct:` flag. Findings are K1xx diagnostics located at the flag,
 answer or expression the author has to edit.
 

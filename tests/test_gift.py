@@ -4,7 +4,7 @@
    question must come back with the bank's text (as HTML from the shared text layer), keys,
    weights and feedback. It is a different implementation from Moodle's importer, so an
    escaping that only "works" for one of them fails here.
-2. Moodle's own rules, as docs/gift.md states them from question/format/gift/format.php:
+2. Moodle's own rules, as the README ("GIFT export") states them from question/format/gift/format.php:
    the escape/unescape steps (escapedchar_pre / escapedchar_post), the blank-line and `//`
    splitting, the `[id:…]` / `[tag:…]` patterns and the question-type decision. These are
    written out literally below, a few lines each, not a re-implementation of the importer.
@@ -235,7 +235,7 @@ def text_of(field: dict | None) -> str | None:
 
 def embedded(bank: Bank):
     """The image hook for the expected HTML: a figure is a data: URI of the file's bytes
-    (docs/figures.md), read here straight from the bank folder."""
+    (the README ("Figures")), read here straight from the bank folder."""
     types = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
     def hook(src: str, alt: str) -> str:

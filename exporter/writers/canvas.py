@@ -87,7 +87,7 @@ SUFFIX = ".zip"
 MATH_STYLE: MathStyle = "canvas_image"
 """Default math rendering. Equation images render on every Canvas instance and are what
 Canvas's own equation editor produces; `\\(…\\)` (style "mathjax") is only typeset where the
-instance has the "Updated equation handling" feature switched on. See docs/canvas.md."""
+instance has the "Updated equation handling" feature switched on. See the README, "Canvas export"."""
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"

@@ -42,7 +42,7 @@ Policies shared with the Moodle XML writer come from the same place, so both exp
 bank grade alike: weights from `exporter.grades`, the category path and short-answer
 wildcard escaping from `exporter.writers.moodle`. What GIFT cannot say (combined feedback,
 a question's mark, …) is a located warning; a question GIFT cannot carry at all is left out
-with a warning that names it. docs/gift.md is the user-facing version of all this.
+with a warning that names it. the README's "GIFT export" section is the user-facing version of all this.
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ class _Writer:
         text is shown with `noclean` (question_definition::format_text in
         question/type/questionbase.php), so HTML Purifier, whose allowed URI schemes
         (purify_html in lib/weblib.php) do not include `data`, never sees it. A site that
-        turns on "forceclean" purifies everything and drops such images; docs/figures.md
+        turns on "forceclean" purifies everything and drops such images; the README ("Figures")
         says so. `:` and `=` of the URI are escaped by `escape` like any other text.
         """
         figure = self.figures.use(src, loc)
