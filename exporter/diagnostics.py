@@ -1,9 +1,17 @@
 """Findings, in the one format every stage reports: `path:line:col: CODE message`.
 
-Codes are grouped by the stage that raises them so a CI log says where to look:
-E0xx file and YAML problems, E1xx schema, E2xx bank rules (ids, choices), X1xx unsafe or
-unparsable check expressions, K1xx answer keys that sympy disagrees with, W/Gxx/Mxx/Cxx
-warnings and errors of the GIFT, Moodle and Canvas writers.
+Codes are grouped by the stage that raises them, so a CI log says where to look:
+
+    E0xx  the file itself: unreadable, not UTF-8, empty, tabs, YAML syntax, duplicate keys
+    E1xx  the bank's JSON Schema          E2xx  bank rules the schema cannot state
+    L1xx  stable identity (bank/qbank.lock, retired ids)
+    X1xx  a check expression that is unsafe or does not parse (nothing is executed)
+    K1xx  answer keys sympy disagrees with, or cannot decide
+    V1xx  variants of parametrised questions    Q1xx/Q2xx  quiz files
+    F1xx  figures (missing, outside the bank, too big, wrong type, no alt text)
+    C/M/G 1xx errors and 2xx warnings of the Canvas, Moodle XML and GIFT writers
+
+The README lists every code with what to do about it.
 """
 
 from __future__ import annotations

@@ -960,7 +960,7 @@ class _QuestionChecker:
 
     # -- question types -----------------------------------------------------------------
     def choices(self) -> None:
-        q, check = self.q, self.check
+        q = self.q
         quantity = None
         if any(c.value is not None for c in q.choices):
             quantity = self._guard(self.quantity)

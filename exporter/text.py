@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 from functools import lru_cache
 from typing import Callable, Literal, NamedTuple
 from urllib.parse import quote
@@ -196,6 +197,21 @@ def markdown_images(markdown: str) -> list[MarkdownImage]:
     if "![" in markdown:
         walk(_parser("mathjax").parse(markdown))
     return found
+
+
+def decimal_text(number: float) -> str:
+    """A float as plain positional decimal text: 0.064 → '0.064', 2.0 → '2', 1e-07 →
+    '0.0000001'.
+
+    Every target parses numbers differently (Moodle's is_numeric and locale-free floatval,
+    Canvas's to_f and BigDecimal, gift-pegjs's grammar), and the one form all of them read
+    as the same double is this: repr()'s shortest round-tripping digits, written out
+    without exponent, thousands separator or trailing zeros.
+    """
+    text = format(Decimal(repr(float(number))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 _MD_MARKUP = re.compile(r"[*_`]+")

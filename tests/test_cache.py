@@ -60,13 +60,14 @@ class FakeCheck:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def __call__(self, questions: list[Question], report, **options) -> None:
+    def __call__(self, questions: list[Question], report, *, report_for=None, **options) -> None:
         self.calls.append([q.id for q in questions])
         for q in questions:
+            sink = report_for(q) if report_for else report
             want = eval(q.check.quantity)  # test data only: the real checker never evals
             for c in q.choices:
                 if (float(c.value) == want) != c.correct:
-                    report(Diagnostic(c.correct_loc, "K101", f"choice {c.text} is keyed wrongly", "error"))
+                    sink(Diagnostic(c.correct_loc, "K101", f"choice {c.text} is keyed wrongly", "error"))
 
     @property
     def checked(self) -> list[str]:
@@ -257,14 +258,13 @@ def test_run_with_everything_cached_does_not_check(tmp_path: Path) -> None:
 
 def test_timeouts_and_absolute_positions_are_never_replayed(tmp_path: Path) -> None:
     qs = load(tmp_path, BANK)
-    first, second = qs
 
-    def odd(questions, report, **options):
+    def odd(questions, report, *, report_for, **options):
         for q in questions:
             if q.id == "first":
-                report(Diagnostic(q.check.loc, "K108", "the check did not finish within 10 s", "error"))
+                report_for(q)(Diagnostic(q.check.loc, "K108", "the check did not finish within 10 s", "error"))
             else:
-                report(Diagnostic(q.loc, "K110", "same value as at line 3", "error"))
+                report_for(q)(Diagnostic(q.loc, "K110", "same value as at line 3", "error"))
 
     checker = CachedChecker(tmp_path / "c")
     checker.run(qs, Collector(), check=odd)
@@ -274,15 +274,30 @@ def test_timeouts_and_absolute_positions_are_never_replayed(tmp_path: Path) -> N
     assert fake.checked == ["first", "second"]
 
 
-def test_finding_outside_every_question_is_not_misattributed(tmp_path: Path) -> None:
+def test_findings_reach_report_for_and_are_replayed_through_it(tmp_path: Path) -> None:
+    """Variants share their template's lines, so the CLI labels findings per question
+    (variants.report_for); cached findings must go through the same labelling."""
     qs = load(tmp_path, BANK)
 
-    def stray(questions, report, **options):
-        report(Diagnostic(replace(questions[0].loc, line=1), "K101", "before every question", "error"))
+    def labelled(found: Collector):
+        return lambda q: (lambda d: found(replace(d, message=f"{q.id}: {d.message}")))
 
+    for _ in range(2):  # cold, then from the cache
+        found = Collector()
+        CachedChecker(tmp_path / "c").run(qs, found, report_for=labelled(found), check=FakeCheck())
+        assert [d.message.split(":")[0] for d in found.items] == ["second", "second"]
+
+
+def test_checker_without_report_for_is_reported_but_not_cached(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+
+    def plain(questions, report, **options):  # ignores report_for: findings cannot be placed
+        FakeCheck()(questions, report)
+
+    found = Collector()
     checker = CachedChecker(tmp_path / "c")
-    checker.run(qs, Collector(), check=stray)
-    assert checker.stats.stored == 0  # neither question may be replayed without it
+    checker.run(qs, found, check=plain)
+    assert found.items == fresh(qs) and checker.stats.stored == 0
 
 
 def test_unchanged_file_is_answered_by_its_bundle(tmp_path: Path) -> None:
@@ -294,7 +309,15 @@ def test_unchanged_file_is_answered_by_its_bundle(tmp_path: Path) -> None:
     qs = load(tmp_path, BANK, loads=loads)
     checker = CachedChecker(tmp_path / "c")
     assert run(checker, qs, FakeCheck(), file_keys=loads.file_keys) == fresh(qs)
-    assert checker.stats.file_hits == 1 and loads.stats.hits == 1
+    assert checker.stats.file_hits == 2 and loads.stats.hits == 1
+
+    # the same bytes can give other questions (another --seed, other variants): the
+    # bundle's signatures tell, and those questions are looked up by content instead
+    other = [replace(q, variant_of="x", variant_values=(("s", "0.5"),)) for q in qs]
+    fake = FakeCheck()
+    checker = CachedChecker(tmp_path / "c")
+    assert run(checker, other, fake, file_keys=loads.file_keys) == fresh(other)
+    assert checker.stats.file_hits == 0 and fake.checked == ["first", "second"]
 
     # a damaged bundle falls back to the per-question entries
     (bundle,) = (tmp_path / "c").rglob("files/*.json")

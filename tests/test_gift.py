@@ -33,7 +33,7 @@ from exporter.load import load_banks
 from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import plain_text, to_html
 from exporter.writers import gift
-from exporter.writers.moodle import escape_wildcards
+from exporter.writers.moodle_import import escape_wildcards
 
 REPO = Path(__file__).resolve().parents[1]
 PARSER = REPO / "tests" / "gift_parse.js"

@@ -23,6 +23,7 @@ from exporter.grades import multiple_answers_weights, percent
 from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import to_html
 from exporter.writers import moodle
+from exporter.text import decimal_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "bank" / "quiz2-differentiation.yaml"
@@ -517,8 +518,8 @@ def test_numerical_answers_are_plain_dot_decimals(output):
     [(0.064, "0.064"), (2.0, "2"), (-0.5, "-0.5"), (1e-7, "0.0000001"), (1234567.25, "1234567.25"),
      (1e21, "1000000000000000000000"), (-0.0, "0")],
 )
-def test_decimal(number, text):
-    assert moodle._decimal(number) == text
+def test_decimal_text_shared_by_all_writers(number, text):
+    assert decimal_text(number) == text
     assert float(text) == number
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from exporter.diagnostics import Collector
 from exporter.load import load_banks
 
 README = Path(__file__).resolve().parents[1] / "README.md"

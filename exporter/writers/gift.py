@@ -51,14 +51,13 @@ import base64
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Loc, Question
-from ..text import plain_text, to_html
-from .moodle import category_path, escape_wildcards
+from ..text import decimal_text, plain_text, to_html
+from .moodle_import import category_path, escape_wildcards
 
 TARGET = "gift"
 SUFFIX = ".gift.txt"
@@ -159,7 +158,7 @@ def format_number(value: object, loc: Loc, what: str) -> str:
     read as the same double (no exponent, which gift-pegjs refuses; no `inf`/`nan`).
 
     `repr()` is the shortest decimal that reads back as the same double, so nothing is
-    rounded; Decimal's 'f' format spells it out positionally (1e-05 → 0.00001).
+    rounded (see text.decimal_text).
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise Refused(
@@ -167,10 +166,7 @@ def format_number(value: object, loc: Loc, what: str) -> str:
             f"{what} must be a finite number, not {value!r}: Moodle's GIFT importer would store "
             "it as '*', which accepts every response",
         )
-    text = format(Decimal(repr(float(value))), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return decimal_text(value)
 
 
 @dataclass

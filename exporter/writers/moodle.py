@@ -36,7 +36,6 @@ import base64
 import math
 import re
 from collections.abc import Iterable
-from decimal import Decimal
 from fractions import Fraction
 
 from lxml import etree
@@ -45,7 +44,8 @@ from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Choice, Loc, Question
-from ..text import plain_text, to_html
+from ..text import decimal_text, plain_text, to_html
+from .moodle_import import category_path, escape_wildcards
 
 TARGET = "moodle"
 SUFFIX = ".xml"
@@ -331,7 +331,7 @@ class _Writer:
                 W_POINTS,
                 f"points {points!r} will be stored by Moodle to 7 decimal places",
             )
-        return _decimal(points)
+        return decimal_text(points)
 
     def tags(self, element: etree._Element, q: Question) -> None:
         if not q.tags:
@@ -481,7 +481,7 @@ class _Writer:
         )
         correct_html = self.html(q.feedback.correct, q.loc)
         body.append(
-            self.plain_answer(percent(1), _decimal(value), correct_html, loc, tolerance=_decimal(tolerance))
+            self.plain_answer(percent(1), decimal_text(value), correct_html, loc, tolerance=decimal_text(tolerance))
         )
         if q.feedback.incorrect:
             # '*' is Moodle's "any other answer": the only place incorrect feedback can go.
@@ -608,40 +608,6 @@ class _Writer:
 
 
 # -- helpers (module level so tests can exercise them directly) ---------------------------
-
-
-def category_path(names: list[str]) -> str:
-    """`$course$/top/a/b`, escaped the way Moodle's split_category_path() undoes.
-
-    A '/' inside a name is doubled; a name starting or ending with '/' gets a space there,
-    which Moodle trims after splitting (format.php assemble_category_path()).
-    """
-    escaped = []
-    for name in names:
-        part = name.replace("/", "//")
-        if part.startswith("/"):
-            part = " " + part
-        if part.endswith("/"):
-            part = part + " "
-        escaped.append(part)
-    return "/".join(["$course$", "top", *escaped])
-
-
-def escape_wildcards(text: str) -> str:
-    r"""Short-answer text with '*' made literal: Moodle reads an unescaped '*' as "anything"."""
-    return text.replace("*", r"\*")
-
-
-def _decimal(number: float) -> str:
-    """'.'-decimal text without exponent or thousands separator: 0.064 → '0.064', 2.0 → '2'.
-
-    repr() gives the shortest text that reads back as the same float; Decimal then writes
-    it out positionally (1e-07 → '0.0000001'), so Moodle never sees an 'e' or a ','.
-    """
-    text = format(Decimal(repr(float(number))), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def _check_choice_grades(grades: list[Fraction], *, single: bool) -> None:
