@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per question's check (default 10)")
         sp.add_argument("--seed", metavar="S", help="term seed for the variants of parametrised questions "
                         "(overrides the `seed:` of every bank and quiz)")
+        sp.add_argument("--no-cache", action="store_true", help="neither read nor write .qbank-cache/ (results of earlier runs)")
         sp.add_argument("--quizzes", metavar="DIR", help=f"quiz files to check and build (default: {DEFAULT_QUIZZES}/ "
                         "if it exists and no PATH is given)")
 
@@ -86,11 +87,12 @@ def _check_key(q: Question) -> Question:
 
 
 def _run_checks(args: argparse.Namespace) -> Run:
-    from .keys import check_questions  # sympy is slow to import: only when we check
+    from .cache import CachedChecker, LoadCache
 
     paths = args.paths or [DEFAULT_BANK]
     files = [f.as_posix() for f in bank_files(paths)]
-    banks, diagnostics = load_banks(paths)
+    loads = None if args.no_cache else LoadCache()
+    banks, diagnostics = load_banks(paths, cache=loads)
     lock_file = identity.lock_path(paths)
     diagnostics += identity.compare(banks, identity.read(lock_file), lock_file)
     for bank in banks:  # figure files are checked on every run: they can change while the YAML does not
@@ -105,12 +107,20 @@ def _run_checks(args: argparse.Namespace) -> Run:
         diagnostics += found
         quiz_banks = quizzes.assemble(loaded, banks, made, seed=args.seed)
     findings = Collector()
-    unique: dict[Question, Question] = {}
-    for q in [q for b in expanded for q in b.questions] + [q for b in quiz_banks for q in b.questions]:
-        unique.setdefault(_check_key(q), q)
-    questions = list(unique.values())
-    result = check_questions(questions, findings, jobs=args.jobs, timeout=args.timeout, progress=report.Progress(),
-                             report_for=variants.report_for(findings))
+    questions = [q for b in expanded for q in b.questions]
+    if quiz_banks:  # a quiz's copy of a bank question is the same check: run it once
+        unique: dict[Question, Question] = {}
+        for q in questions + [q for b in quiz_banks for q in b.questions]:
+            unique.setdefault(_check_key(q), q)
+        questions = list(unique.values())
+    options = dict(jobs=args.jobs, timeout=args.timeout, progress=report.Progress(),
+                   report_for=variants.report_for(findings))
+    if loads is None:
+        from .keys import check_questions  # sympy is slow to import: only when we check
+
+        result = check_questions(questions, findings, **options)
+    else:  # only questions whose content changed since a previous run reach sympy
+        result = CachedChecker().run(questions, findings, file_keys=loads.file_keys, **options)
     everything = list(dict.fromkeys(diagnostics + made.items + findings.items))  # a quiz may repeat a variant's error
     diagnostics = sorted(everything, key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
     summary = report.Summary(

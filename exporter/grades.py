@@ -29,6 +29,7 @@ writing a different grade (unequal weights would make some options silently coun
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from numbers import Rational
 
 __all__ = [
@@ -121,6 +122,7 @@ def _describe(weight: Fraction) -> str:
     return f"{weight} ({float(weight) * 100:.4g} %)"
 
 
+@lru_cache(maxsize=None)  # a handful of weights, asked for several times per question
 def percent(weight: Fraction | int) -> str:
     """Moodle/GIFT percentage text for `weight`: Fraction(1, 3) → '33.33333', 1 → '100'.
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -45,16 +44,16 @@ def fingerprint(q: Question) -> str:
     else:
         key = None
     check = None
-    if q.check is not None:
-        c = asdict(q.check)
+    c = q.check
+    if c is not None:  # field by field: dataclasses.asdict would deep-copy every Loc
         check = {
-            "manual": c["manual"] is not None,
-            "symbols": c["symbols"],
-            "functions": c["functions"],
-            "define": [(n, _norm(v)) for n, v, _ in c["define"]],
-            "given": [(n, _norm(v)) for n, v, _ in c["given"]],
-            "quantity": c["quantity"] and _norm(c["quantity"]),
-            "claim": c["claim"] and _norm(c["claim"]),
+            "manual": c.manual is not None,
+            "symbols": [[n, list(shape)] for n, shape in c.symbols],
+            "functions": list(c.functions),
+            "define": [(n, _norm(v)) for n, v, _ in c.define],
+            "given": [(n, _norm(v)) for n, v, _ in c.given],
+            "quantity": c.quantity and _norm(c.quantity),
+            "claim": c.claim and _norm(c.claim),
         }
     blob = json.dumps({"type": q.type, "key": key, "check": check}, sort_keys=True, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]

@@ -17,7 +17,7 @@ from exporter import cache
 from exporter.cache import CachedChecker, LoadCache, question_key
 from exporter.diagnostics import Collector, Diagnostic
 from exporter.load import load_banks
-from exporter.variants import expand
+from exporter import variants
 from exporter.model import Question
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,15 +125,15 @@ def test_edited_question_misses_and_untouched_one_hits(tmp_path: Path) -> None:
 
 def test_any_field_is_part_of_the_key(tmp_path: Path) -> None:
     q = load(tmp_path, BANK)[1]
-    variants = [
+    changed = [
         replace(q, text=q.text + " "),
         replace(q, points=2.0),
         replace(q, tags=("x",)),
         replace(q, choices=(replace(q.choices[0], feedback="hm"),) + q.choices[1:]),
         replace(q, check=replace(q.check, quantity="2 + 2 ")),
     ]
-    keys = {question_key(v) for v in variants} | {question_key(q)}
-    assert len(keys) == len(variants) + 1
+    keys = {question_key(v) for v in changed} | {question_key(q)}
+    assert len(keys) == len(changed) + 1
 
 
 def test_version_change_misses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -371,24 +371,85 @@ def test_cache_can_be_deleted_at_any_time(tmp_path: Path) -> None:
 
 
 def test_seed_bank_with_the_real_checker_cold_and_warm(tmp_path: Path) -> None:
-    """Against keys.check_questions itself: the cache changes nothing a user sees."""
+    """Against keys.check_questions itself, as the CLI calls it (variants expanded, findings
+    labelled per variant through report_for): the cache changes nothing a user sees."""
     from exporter.keys import check_questions
 
     seed = (REPO / "bank" / "quiz2-differentiation.yaml").read_text(encoding="utf-8")
     # two wrong keys, so there are findings to replay
     broken = seed.replace('- text: "0.32"\n        correct: false', '- text: "0.32"\n        correct: true', 1)
     broken = broken.replace('- text: "0.064"\n        correct: true', '- text: "0.064"\n        correct: false', 1)
-    assert broken.count("correct: true") == seed.count("correct: true")
+    assert broken.count("correct: true") == seed.count("correct: true") and broken != seed
     (tmp_path / "bank").mkdir()
     (tmp_path / "bank" / "quiz.yaml").write_text(broken, encoding="utf-8")
-    banks, problems = load_banks([str(tmp_path / "bank")])
-    qs = list(expand(banks)[0].questions)  # the parametrised question is checked per variant
+    loads = LoadCache(tmp_path / "c")
+    banks, problems = load_banks([str(tmp_path / "bank")], cache=loads)
+    qs = [q for b in variants.expand(banks, None, Collector()) for q in b.questions]
 
     plain = Collector()
-    expected = check_questions(qs, plain, jobs=1)
+    expected = check_questions(qs, plain, jobs=1, report_for=variants.report_for(plain))
     assert [d.code for d in plain.items] == ["K101", "K102"]
     for _ in range(2):  # cold (fills the cache), then warm
         found = Collector()
-        got = CachedChecker(tmp_path / "c").run(qs, found, jobs=1)
+        got = CachedChecker(tmp_path / "c").run(qs, found, file_keys=loads.file_keys, report_for=variants.report_for(found), jobs=1)
         assert found.items == plain.items
         assert (got.checked, got.manual, got.failed, got.total) == (expected.checked, expected.manual, expected.failed, expected.total)
+
+
+def test_seed_bank_round_trips_through_the_load_cache(tmp_path: Path) -> None:
+    """Every model class the seed uses (parameters, groups, figures…) survives the cache."""
+    plain = load_banks([str(REPO / "bank")])
+    for _ in range(2):
+        loads = LoadCache(tmp_path / "c")
+        assert load_banks([str(REPO / "bank")], cache=loads) == plain
+    assert loads.stats.hits == len(plain[0]) and loads.stats.corrupt == 0
+
+
+# --- the optional fast schema check (jsonschema-rs) must agree with jsonschema ------------
+
+INVALID_EDITS = [
+    ("    type: multiple_choice\n", "    type: multiple_choise\n"),  # enum
+    ("    type: multiple_choice\n", "    type: multiple_choice\n    colour: red\n"),  # additionalProperties
+    ("  - id: first\n", "  - id: First Question\n"),  # pattern
+    ("        correct: false\n", "        correct: \"no\"\n"),  # type
+    ("        correct: false\n        value: 3\n", "        correct: true\n        value: 3\n"),  # maxContains
+    ("    check:\n      quantity: 1 + 1\n", ""),  # required
+    ("    check:\n      quantity: 1 + 1\n", "    check:\n      manual: short\n"),  # minLength
+    ("    check:\n      quantity: 1 + 1\n", "    check: {}\n"),  # anyOf
+    ("title: Cache test\n", "title: Cache test\ntags: [a]\n"),  # top-level additionalProperties
+    ("    text: What is $1 + 1$?\n", "    text: What is $1 + 1$?\n    points: 0\n"),  # exclusiveMinimum
+    ("    text: What is $1 + 1$?\n", "    text: What is $1 + 1$?\n    tags: [a, a]\n"),  # uniqueItems
+    ("    text: What is $1 + 1$?\n", "    text: What is $1 + 1$?\n    tolerance: 0.1\n"),  # not required
+]
+
+
+@pytest.mark.parametrize("old,new", INVALID_EDITS)
+def test_fast_schema_check_agrees_with_jsonschema(tmp_path: Path, old: str, new: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load.py asks jsonschema-rs (when installed) only whether a bank is valid, and
+    jsonschema for the messages; a bank it called valid would skip validation entirely,
+    so on every kind of mistake both must say "invalid"."""
+    from exporter import load as loader
+
+    fast = loader._fast_validator()
+    if fast is None:
+        pytest.skip("jsonschema-rs is not installed: load.py uses jsonschema alone")
+    bad = BANK.replace(old, new, 1)
+    assert bad != BANK
+    f = tmp_path / "b.yaml"
+    f.write_text(bad, encoding="utf-8")
+    with_fast = loader.load_file(f)
+    doc, _ = loader.parse(str(f), bad)
+    assert fast.is_valid(doc.data) is False
+    assert loader._validator().is_valid(doc.data) is False
+    monkeypatch.setattr(loader, "_fast_validator", lambda: None)
+    assert loader.load_file(f) == with_fast  # same findings, same model, either way
+
+
+def test_fast_schema_check_accepts_the_seed_bank() -> None:
+    from exporter import load as loader
+
+    fast = loader._fast_validator()
+    if fast is None:
+        pytest.skip("jsonschema-rs is not installed")
+    doc, _ = loader.parse("seed", (REPO / "bank" / "quiz2-differentiation.yaml").read_text(encoding="utf-8"))
+    assert fast.is_valid(doc.data) and loader._validator().is_valid(doc.data)

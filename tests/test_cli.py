@@ -167,3 +167,29 @@ def test_lock_records_released_ids_and_guards_them(seed: Path, capsys) -> None:
     assert main(["check", "-j", "1"]) == 1
     err = capsys.readouterr().err
     assert "L101 question `diff-chain-tanh` was released" in err
+
+
+def test_warm_check_answers_from_the_cache_and_an_edit_is_rechecked(seed: Path, monkeypatch, capsys) -> None:
+    assert main(["check", "-j", "1"]) == 0
+    import exporter.keys
+
+    def no_sympy(*args, **kwargs):
+        raise AssertionError("an unchanged bank must not reach sympy")
+
+    monkeypatch.setattr(exporter.keys, "check_questions", no_sympy)
+    assert main(["check", "-j", "1"]) == 0
+    monkeypatch.undo()
+    monkeypatch.chdir(seed)
+    bank = seed / "bank" / "quiz2-differentiation.yaml"
+    text = bank.read_text(encoding="utf-8")
+    bank.write_text(text.replace('      - text: "0.064"\n        correct: true', '      - text: "0.064"\n        correct: false', 1)
+                    .replace('      - text: "0.32"\n        correct: false', '      - text: "0.32"\n        correct: true', 1), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "K101 choice A is keyed correct" in err and "K102 choice B" in err
+
+
+def test_no_cache_leaves_no_cache_folder(seed: Path) -> None:
+    assert main(["check", "-j", "1", "--no-cache"]) == 0
+    assert not (seed / ".qbank-cache").exists()
