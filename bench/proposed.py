@@ -4,25 +4,19 @@ NOT product code: `driver.py --proposed` applies these to measure what the issue
 would be with them, so the proposals come with numbers. Each one keeps the output the same
 (checked here where it is cheap), and each names the file the real change belongs in.
 
-1. identity.fingerprint without `dataclasses.asdict` (identity.py): `asdict` deep-copies
-   the whole Check, Locs included, for every question on every run — 75 µs a question,
-   0.35 s of a 5,000-question check and 1.5 s at 20,000.
-2. build.render over banks in forked processes (build.py): writers are pure functions of
-   one bank, so banks can be written side by side and merged back in order. Each worker
-   writes its outputs to a staging folder and only paths come back, so the parent does
-   not hold every output at once (without that, 20,000 questions peaked at 631 MB).
-3. grades.percent memoised (grades.py): a handful of distinct weights, recomputed with
-   Fractions ~4 times per question.
+build.render over banks in forked processes (build.py): writers are pure functions of one
+bank, so banks can be written side by side and merged back in order. Each worker writes its
+outputs to a staging folder and only paths come back, so the parent does not hold every
+output at once (without that, 20,000 questions peaked at 631 MB).
+(identity.fingerprint without `asdict` and a memoised grades.percent, proposed here
+before, are now in qbank itself.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 
@@ -61,59 +55,6 @@ class StagedOutputs(dict):
 
 def apply() -> list[str]:
     applied = []
-    from exporter import identity
-
-    original = identity.fingerprint
-    norm = identity._norm
-
-    def fingerprint(q):  # same blob as identity.fingerprint, without asdict
-        if q.type in ("multiple_choice", "multiple_answers"):
-            key: object = sorted(norm(c.text) for c in q.choices if c.correct)
-        elif q.type in ("numerical", "true_false"):
-            key = [q.answer, q.tolerance]
-        elif q.type == "short_answer":
-            key = sorted(norm(a.text) for a in q.answers)
-        elif q.type == "matching":
-            key = sorted([norm(p.left), norm(p.right)] for p in q.pairs)
-        else:
-            key = None
-        check = None
-        c = q.check
-        if c is not None:
-            check = {
-                "manual": c.manual is not None,
-                "symbols": [[n, list(shape)] for n, shape in c.symbols],
-                "functions": list(c.functions),
-                "define": [(n, norm(v)) for n, v, _ in c.define],
-                "given": [(n, norm(v)) for n, v, _ in c.given],
-                "quantity": c.quantity and norm(c.quantity),
-                "claim": c.claim and norm(c.claim),
-            }
-        blob = json.dumps({"type": q.type, "key": key, "check": check}, sort_keys=True, ensure_ascii=False)
-        return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
-
-    checked = [0]
-
-    def fingerprint_checked(q):
-        fast = fingerprint(q)
-        if checked[0] < 20:  # the first few are compared with the original
-            checked[0] += 1
-            assert fast == original(q), q.id
-        return fast
-
-    identity.fingerprint = fingerprint_checked
-    applied.append("identity.fingerprint without asdict")
-
-    from exporter import grades
-
-    memo = lru_cache(maxsize=None)(grades.percent)
-    for name in ("exporter.grades", "exporter.writers.moodle", "exporter.writers.gift", "exporter.writers.canvas"):
-        module = __import__(name, fromlist=["x"])
-        if getattr(module, "percent", None) is grades.percent:
-            module.percent = memo
-    grades.percent = memo
-    applied.append("grades.percent memoised")
-
     from exporter import build
 
     serial = build.render

@@ -32,7 +32,7 @@ from .model import (
     Question,
 )
 from .variants import expression_fields, placeholder_names, text_fields
-from .yamlsource import Document, JsonPath, decode, parse, tab_indents
+from .yamlsource import Document, JsonPath, read
 
 if TYPE_CHECKING:
     import jsonschema
@@ -172,16 +172,7 @@ def _load_banks(files: list[Path], cache: LoadCache | None) -> tuple[list[Bank],
 
 def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
     path = file.as_posix()
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        return None, [Diagnostic(Loc(path, 1, 1), "E000", f"cannot read file: {exc.strerror}")]
-    text, problems = decode(path, raw)
-    if text is None:
-        return None, problems
-    problems = tab_indents(path, text)
-    doc, found = parse(path, text)
-    problems.extend(found)
+    doc, problems = read(file)
     if doc is None:
         return None, problems
     fast = _fast_validator()

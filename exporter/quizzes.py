@@ -35,7 +35,7 @@ import jsonschema
 from .diagnostics import Diagnostic, Report
 from .model import Bank, Group, Loc, Question
 from .variants import choose, expand_question
-from .yamlsource import Document, JsonPath, decode, parse, tab_indents
+from .yamlsource import Document, JsonPath, read
 
 QUIZ_SUFFIXES = (".yaml", ".yml")
 DEFAULT_QUIZZES = "quizzes"
@@ -111,17 +111,8 @@ def load_quizzes(folder: str | Path) -> tuple[list[Quiz], list[Diagnostic]]:
 
 
 def load_quiz(file: Path) -> tuple[Quiz | None, list[Diagnostic]]:
-    path = file.as_posix()
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        return None, [Diagnostic(Loc(path, 1, 1), "E000", f"cannot read file: {exc.strerror}")]
-    text, problems = decode(path, raw)
-    if text is None:
-        return None, problems
-    problems = tab_indents(path, text)
-    doc, found = parse(path, text)
-    problems.extend(dataclasses.replace(d, message=d.message.replace("a bank needs", "a quiz needs")) for d in found)
+    doc, found = read(file)
+    problems = [dataclasses.replace(d, message=d.message.replace("a bank needs", "a quiz needs")) for d in found]
     if doc is None:
         return None, problems
     errors = list(jsonschema.Draft202012Validator(schema()).iter_errors(doc.data))
@@ -133,7 +124,7 @@ def load_quiz(file: Path) -> tuple[Quiz | None, list[Diagnostic]]:
     quiz = Quiz(
         name=file.stem,
         title=data["title"],
-        path=path,
+        path=file.as_posix(),
         items=items,
         category=tuple(data.get("category", ())),
         description=data.get("description"),

@@ -12,6 +12,7 @@ Scalars keep their source text alongside the typed value: check expressions must
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -113,6 +114,21 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
     problems: list[Diagnostic] = []
     doc.data = _convert(node, (), doc, problems)
     return doc, problems
+
+
+def read(file: Path) -> tuple[Document | None, list[Diagnostic]]:
+    """A YAML file from disk, through every check of this module (bank and quiz files alike)."""
+    path = file.as_posix()
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(Loc(path, 1, 1), "E000", f"cannot read file: {exc.strerror}")]
+    text, problems = decode(path, raw)
+    if text is None:
+        return None, problems
+    problems = tab_indents(path, text)
+    doc, found = parse(path, text)
+    return doc, problems + found
 
 
 def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagnostic]) -> Any:

@@ -26,7 +26,6 @@ import re
 import zipfile
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote
@@ -40,7 +39,7 @@ from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import canvas_equation_image
 from exporter.writers import canvas
 
-XSD = Path(__file__).parent / "xsd"
+from ims_schemas import assert_valid, schema  # noqa: E402
 QTI = canvas.QTI_NS
 NS = {"q": QTI, "cp": canvas.CP_NS, "cv": canvas.CANVAS_NS}
 
@@ -175,25 +174,6 @@ def label_text(label: etree._Element) -> tuple[str, str]:
 # Schemas
 
 
-class _LocalXmlXsd(etree.Resolver):
-    """The CP schema imports http://www.w3.org/2001/03/xml.xsd: serve the local copy."""
-
-    def resolve(self, url: str, pubid: str, context: Any) -> Any:
-        if url.endswith("/xml.xsd") or url == "xml.xsd":
-            return self.resolve_filename(str(XSD / "xml.xsd"), context)
-        return None
-
-
-@lru_cache(maxsize=None)
-def schema(relative: str) -> etree.XMLSchema:
-    parser = etree.XMLParser(no_network=True)
-    parser.resolvers.add(_LocalXmlXsd())
-    return etree.XMLSchema(etree.parse(str(XSD / relative), parser))
-
-
-def assert_valid(doc: etree._Element, relative: str) -> None:
-    xsd = schema(relative)
-    assert xsd.validate(doc), "\n".join(str(e) for e in xsd.error_log)
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import struct
 import zipfile
 import zlib
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,9 @@ from exporter.load import load_banks
 from exporter.model import Bank
 from exporter.text import markdown_images, to_html
 from exporter.writers import canvas, gift, moodle
+from ims_schemas import CP as CP_XSD, schema
 
 REPO = Path(__file__).resolve().parents[1]
-XSD = Path(__file__).parent / "xsd"
 SEED_FIGURE = REPO / "bank" / "figures" / "backprop-chain.svg"
 QTI = {"q": canvas.QTI_NS}
 CP = {"cp": canvas.CP_NS}
@@ -99,20 +98,8 @@ def write(module: Any, bank: Bank) -> tuple[bytes, Collector]:
     return module.write(bank, report), report
 
 
-class _LocalXmlXsd(etree.Resolver):
-    """The CP schema imports http://www.w3.org/2001/03/xml.xsd: serve the local copy."""
-
-    def resolve(self, url: str, pubid: str, context: Any) -> Any:
-        if url.endswith("/xml.xsd") or url == "xml.xsd":
-            return self.resolve_filename(str(XSD / "xml.xsd"), context)
-        return None
-
-
-@lru_cache(maxsize=None)
 def cp_schema() -> etree.XMLSchema:
-    parser = etree.XMLParser(no_network=True)
-    parser.resolvers.add(_LocalXmlXsd())
-    return etree.XMLSchema(etree.parse(str(XSD / "imscp" / "imscp_v1p1.xsd"), parser))
+    return schema(CP_XSD)
 
 
 def canvas_parts(data: bytes) -> tuple[zipfile.ZipFile, etree._Element, etree._Element]:

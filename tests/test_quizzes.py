@@ -15,9 +15,7 @@ import shutil
 import subprocess
 import textwrap
 import zipfile
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lxml import etree
@@ -31,7 +29,7 @@ from exporter.quizzes import assemble, load_quiz, load_quizzes
 from exporter.writers import canvas, gift, moodle
 
 REPO = Path(__file__).resolve().parents[1]
-XSD = REPO / "tests" / "xsd"
+from ims_schemas import assert_valid  # noqa: E402
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 NS = {"q": QTI}
 PARAM = "diff-sigmoid-value-param"
@@ -76,23 +74,6 @@ def test_the_practice_midterm_is_assembled_in_order_with_its_points_and_groups(m
 # --------------------------------------------------------------------------- Canvas
 
 
-class _LocalXmlXsd(etree.Resolver):
-    def resolve(self, url: str, pubid: str, context: Any) -> Any:
-        if url.endswith("/xml.xsd") or url == "xml.xsd":
-            return self.resolve_filename(str(XSD / "xml.xsd"), context)
-        return None
-
-
-@lru_cache(maxsize=None)
-def schema(relative: str) -> etree.XMLSchema:
-    parser = etree.XMLParser(no_network=True)
-    parser.resolvers.add(_LocalXmlXsd())
-    return etree.XMLSchema(etree.parse(str(XSD / relative), parser))
-
-
-def assert_valid(doc: etree._Element, relative: str) -> None:
-    xsd = schema(relative)
-    assert xsd.validate(doc), "\n".join(str(e) for e in xsd.error_log)
 
 
 def canvas_parts(data: bytes) -> dict[str, bytes]:
