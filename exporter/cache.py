@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from . import __version__, model
-from .diagnostics import Diagnostic, Report
+from .diagnostics import CheckSummary, Diagnostic, Report
 from .model import Bank, Loc, Question
 
 DEFAULT_DIR = ".qbank-cache"
@@ -224,21 +224,6 @@ class CacheStats:
     uncacheable: int = 0  # questions whose findings may not be replayed
 
 
-@dataclass(frozen=True)
-class CachedSummary:
-    """The counts of `keys.CheckSummary`, computed the same way, so a warm run prints the
-    summary line a cold one does."""
-
-    checked: int  # machine-checked questions (passing or not)
-    manual: int  # questions with `check: manual`
-    failed: int  # questions with at least one finding
-    total: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
-
-
 def is_transient(d: Diagnostic) -> bool:
     """A finding about the run, not the question (keys.py: K108 the check timed out; K109
     the worker died, ran out of memory or sympy raised): never replayed."""
@@ -376,7 +361,7 @@ class CachedChecker:
         report_for: Callable[[Question], Report] | None = None,
         check: Callable[..., object] | None = None,
         **check_options: object,
-    ) -> CachedSummary:
+    ) -> CheckSummary:
         """Check `questions`, answering unchanged ones from the cache.
 
         - `file_keys` (path → key, `LoadCache.file_keys`) turns on the per-file level;
@@ -473,7 +458,7 @@ class CachedChecker:
             sink = report_for(q) if report_for is not None else report
             for d in found[i] or ():
                 sink(d)
-        return CachedSummary(
+        return CheckSummary(
             checked=sum(1 for q in questions if q.check is not None and not q.check.is_manual),
             manual=sum(1 for q in questions if q.check is not None and q.check.is_manual),
             failed=sum(1 for f in found if f),

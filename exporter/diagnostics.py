@@ -41,6 +41,21 @@ Report = Callable[[Diagnostic], None]
 can collect *every* finding before it decides the exit status."""
 
 
+@dataclass(frozen=True)
+class CheckSummary:
+    """The counts of an answer-key check, for the summary line. Here rather than in keys.py
+    so that a run answered entirely from the cache can report them without importing sympy."""
+
+    checked: int  # machine-checked questions (passing or not)
+    manual: int  # questions with `check: manual`
+    failed: int  # questions with at least one finding
+    total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
 class Collector:
     """A Report that keeps what it is given, in order."""
 

@@ -46,7 +46,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from .diagnostics import Diagnostic, Report
+from .diagnostics import CheckSummary, Diagnostic, Report
 from .expr import (
     BoolOp,
     Compare,
@@ -97,20 +97,6 @@ class _Finding(Exception):
 
 
 # ============================================================================ results
-
-
-@dataclass(frozen=True)
-class CheckSummary:
-    """What `qbank check` prints as its summary line."""
-
-    checked: int  # machine-checked questions (passing or not)
-    manual: int  # questions with `check: manual`
-    failed: int  # questions with at least one finding
-    total: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
 
 
 @dataclass(frozen=True)
