@@ -28,14 +28,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .diagnostics import Diagnostic, Report
 from .model import Bank, Group, Loc, Question
 from .variants import choose, expand_question
 from .yamlsource import Document, JsonPath, read
+
+if TYPE_CHECKING:  # jsonschema costs 45 ms to import: only when a quiz file is read
+    import jsonschema
 
 QUIZ_SUFFIXES = (".yaml", ".yml")
 DEFAULT_QUIZZES = "quizzes"
@@ -115,6 +116,8 @@ def load_quiz(file: Path) -> tuple[Quiz | None, list[Diagnostic]]:
     problems = [dataclasses.replace(d, message=d.message.replace("a bank needs", "a quiz needs")) for d in found]
     if doc is None:
         return None, problems
+    import jsonschema
+
     errors = list(jsonschema.Draft202012Validator(schema()).iter_errors(doc.data))
     problems.extend(_schema_errors(doc, errors))
     if errors:

@@ -12,8 +12,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Sequence
 
-from lxml import etree
-
 from .diagnostics import Diagnostic
 from .model import Bank, Question
 
@@ -106,6 +104,8 @@ def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Sum
     Problems outside any question (YAML syntax, a file that did not load) become a
     testcase named after the file, so nothing a CI tab should show is lost.
     """
+    from lxml import etree  # only a JUnit report needs it
+
     by_file = {b.path: list(b.questions) for b in banks}
     per_case: dict[tuple[str, str], list[Diagnostic]] = {}
     for d in diagnostics:
