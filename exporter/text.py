@@ -154,7 +154,18 @@ def to_html(markdown: str, style: MathStyle = "mathjax", images: ImageHook | Non
 
 @lru_cache(maxsize=4096)
 def _cached_html(markdown: str, style: MathStyle) -> str:
-    return _parser(style).render(markdown).strip()
+    parser = _parser(style)
+    if "![" in markdown:  # the image rule rewrites its token: never render shared tokens
+        return parser.render(markdown).strip()
+    return parser.renderer.render(_tokens(markdown), parser.options, {}).strip()
+
+
+@lru_cache(maxsize=8192)
+def _tokens(markdown: str) -> list:
+    """Parsed Markdown, shared by every math style: parsing is most of the cost of a
+    render and does not depend on how math is written out, so the Canvas writer and the
+    Moodle/GIFT writers parse each text once between them."""
+    return _parser("mathjax").parse(markdown)
 
 
 class MarkdownImage(NamedTuple):
