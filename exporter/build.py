@@ -8,13 +8,15 @@ mid-write cannot leave a half-written zip either.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from .diagnostics import Diagnostic, Report
+from .diagnostics import Collector, Diagnostic, Report
 from .model import Bank
 from .writers import all_writers
 
@@ -23,28 +25,99 @@ QUIZ_FOLDER = "quizzes"
 """Quizzes are written to `<target>/quizzes/`, so a quiz and a bank file never share a path."""
 
 
-def render(banks: Sequence[Bank], report: Report, quizzes: Sequence[Bank] = ()) -> dict[Path, bytes]:
-    """Every output file (relative path → bytes) for these banks (variants expanded) and
-    quizzes (each assembled into a Bank by exporter.quizzes): the same writers for both."""
-    outputs: dict[Path, bytes] = {}
-    for bank in banks:
-        for writer in all_writers():
-            outputs[Path(writer.TARGET) / f"{bank.name}{writer.SUFFIX}"] = writer.write(bank, report)
-    for quiz in quizzes:
+def _outputs_of(bank: Bank, report: Report, *, quiz: bool) -> list[tuple[Path, bytes]]:
+    """One bank's (or quiz's) files, one per writer."""
+    folder = Path(QUIZ_FOLDER) if quiz else Path()
+
+    def quiz_sink(d: Diagnostic) -> None:
         # A writer locates its findings at the bank lines of a question, but in a quiz the
         # cause may be the quiz (its `points:`): say which output the finding is about.
-        def sink(d: Diagnostic, name: str = quiz.name) -> None:
-            report(replace(d, message=f"quiz `{name}`: {d.message}"))
+        report(replace(d, message=f"quiz `{bank.name}`: {d.message}"))
 
-        for writer in all_writers():
-            outputs[Path(writer.TARGET) / QUIZ_FOLDER / f"{quiz.name}{writer.SUFFIX}"] = writer.write(quiz, sink)
-    return outputs
+    sink = quiz_sink if quiz else report
+    return [
+        (Path(writer.TARGET) / folder / f"{bank.name}{writer.SUFFIX}", writer.write(bank, sink))
+        for writer in all_writers()
+    ]
 
 
-def write(outputs: dict[Path, bytes], out_dir: Path) -> list[Path]:
+class Staged(Mapping[Path, bytes]):
+    """Outputs kept in a staging folder and read one at a time, so a parallel build of a
+    20,000-question bank never holds every file in memory at once."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="qbank-build-")
+        self._files: dict[Path, Path] = {}
+
+    def add(self, rel: Path, staged: Path) -> None:
+        self._files[rel] = staged
+
+    @property
+    def folder(self) -> Path:
+        return Path(self._dir.name)
+
+    def __getitem__(self, rel: Path) -> bytes:
+        return self._files[rel].read_bytes()
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+_TASKS: list[tuple[Bank, bool]] = []
+_STAGING: list[Path] = []
+
+
+def _render_task(i: int) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
+    """In a forked worker: write task i's files to the staging folder; only paths and
+    findings travel back to the parent."""
+    found = Collector()
+    staged = []
+    bank, quiz = _TASKS[i]
+    for k, (rel, data) in enumerate(_outputs_of(bank, found, quiz=quiz)):
+        target = _STAGING[0] / f"{i}-{k}"
+        target.write_bytes(data)
+        staged.append((rel, target))
+    return staged, found.items
+
+
+def render(
+    banks: Sequence[Bank], report: Report, quizzes: Sequence[Bank] = (), *, jobs: int = 1
+) -> Mapping[Path, bytes]:
+    """Every output file (relative path → bytes) for these banks (variants expanded) and
+    quizzes (each assembled into a Bank by exporter.quizzes): the same writers for both.
+
+    Writers are pure functions of one bank, so with `jobs` > 1 (and fork available) banks
+    are written side by side in forked processes; outputs and findings are merged back in
+    bank order, so the result does not depend on `jobs`.
+    """
+    tasks = [(b, False) for b in banks] + [(q, True) for q in quizzes]
+    jobs = min(jobs, len(tasks))
+    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return {rel: data for bank, quiz in tasks for rel, data in _outputs_of(bank, report, quiz=quiz)}
+    staged = Staged()
+    _TASKS[:] = tasks
+    _STAGING[:] = [staged.folder]
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for files, found in pool.imap(_render_task, range(len(tasks))):
+                for rel, path in files:
+                    staged.add(rel, path)
+                for d in found:
+                    report(d)
+    finally:
+        _TASKS.clear()
+        _STAGING.clear()
+    return staged
+
+
+def write(outputs: Mapping[Path, bytes], out_dir: Path) -> list[Path]:
     """Replace changed files atomically; returns the paths that changed."""
     changed = []
-    for rel, data in sorted(outputs.items()):
+    for rel in sorted(outputs):
+        data = outputs[rel]
         target = out_dir / rel
         if target.is_file() and target.read_bytes() == data:
             continue
@@ -62,10 +135,11 @@ def write(outputs: dict[Path, bytes], out_dir: Path) -> list[Path]:
     return changed
 
 
-def stale(outputs: dict[Path, bytes], out_dir: Path) -> list[str]:
+def stale(outputs: Mapping[Path, bytes], out_dir: Path) -> list[str]:
     """What differs between `out_dir` and a fresh build: for CI's "is dist/ up to date?"."""
     problems = []
-    for rel, data in sorted(outputs.items()):
+    for rel in sorted(outputs):
+        data = outputs[rel]
         target = out_dir / rel
         if not target.is_file():
             problems.append(f"{target}: missing")

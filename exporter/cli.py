@@ -163,7 +163,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"qbank: not building: fix the errors above; {args.output}/ was left as it was", file=sys.stderr)
         return 1
     written = Collector()
-    outputs = render(run.expanded, written, run.quizzes)
+    outputs = render(run.expanded, written, run.quizzes, jobs=args.jobs or os.cpu_count() or 1)
     # the variants of a question share its lines, so a writer may say the same thing of each
     found = sorted(dict.fromkeys(written.items), key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
     diagnostics = list(diagnostics) + found

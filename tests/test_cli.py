@@ -193,3 +193,18 @@ def test_warm_check_answers_from_the_cache_and_an_edit_is_rechecked(seed: Path, 
 def test_no_cache_leaves_no_cache_folder(seed: Path) -> None:
     assert main(["check", "-j", "1", "--no-cache"]) == 0
     assert not (seed / ".qbank-cache").exists()
+
+
+def test_parallel_build_matches_serial_bytes_and_findings(seed: Path, capsys) -> None:
+    """Banks and quizzes are written in forked workers with -j 2: same files, same messages."""
+    shutil.copytree(REPO / "quizzes", seed / "quizzes")
+    assert main(["build", "-j", "1", "-o", "serial"]) == 0
+    serial_err = capsys.readouterr().err
+    assert main(["build", "-j", "2", "-o", "parallel"]) == 0
+    parallel_err = capsys.readouterr().err
+    files = sorted(p.relative_to(seed / "serial") for p in (seed / "serial").rglob("*") if p.is_file())
+    assert any(f.parts[1] == "quizzes" for f in files)
+    for f in files:
+        assert (seed / "serial" / f).read_bytes() == (seed / "parallel" / f).read_bytes(), f
+    assert serial_err.replace("serial/", "parallel/") == parallel_err.replace("serial/", "parallel/")
+    assert "G201" in parallel_err  # the quiz's writer findings came back from the worker
