@@ -1,7 +1,8 @@
 """Write every target for every bank, all or nothing.
 
-Writers return bytes and never touch the disk, so the whole build happens in memory first:
-if any writer reports an error nothing is written and the previous `dist/` stays as it was.
+Writers return bytes and never touch the output folder, so the whole build happens first —
+in memory, or in a temporary staging folder when banks are rendered in parallel — and if
+any writer reports an error nothing is written and the previous `dist/` stays as it was.
 Files are then replaced one by one through a temporary file and `os.replace`, so a crash
 mid-write cannot leave a half-written zip either.
 """
