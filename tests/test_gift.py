@@ -16,10 +16,7 @@ Node is needed for (1); without it those tests are skipped (CI installs node and
 from __future__ import annotations
 
 import base64
-import json
 import re
-import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,28 +31,13 @@ from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import plain_text, to_html
 from exporter.writers import gift
 from exporter.writers.moodle_import import escape_wildcards
+from gift_pegjs import gift_pegjs
 
 REPO = Path(__file__).resolve().parents[1]
-PARSER = REPO / "tests" / "gift_parse.js"
 L = Loc("nasty.yaml", 1, 1)
 
 
 # --------------------------------------------------------------------------- gift-pegjs
-
-
-def gift_pegjs(documents: list[str]) -> list[dict]:
-    """Parse many GIFT documents in one node process; one result dict per document."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed, so the GIFT output cannot be parsed with gift-pegjs")
-    if not (REPO / "node_modules" / "gift-pegjs").is_dir():
-        pytest.fail("gift-pegjs is missing: run `npm ci` in the repository's top folder")
-    done = subprocess.run(
-        [node, str(PARSER)], input=json.dumps(documents), capture_output=True, text=True,
-        cwd=REPO, timeout=120, check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def parse_ok(document: str) -> list[dict]:

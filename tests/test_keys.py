@@ -171,12 +171,7 @@ def test_numerical_answers_moved_out_of_tolerance(seed: list[Question]) -> None:
     assert made == 10  # 3 quantities + 4 claims of question 4 and 10 … see seed_scalar_keys
 
 
-NUMERICAL = """\
-  - id: n1
-    type: numerical
-    text: What is dC/dw2?
-    answer: {answer}
-    tolerance: {tol}
+COST_CHECK = """\
     check:
       symbols: [w1, w2, b, x1, x2, y]
       define:
@@ -187,13 +182,22 @@ NUMERICAL = """\
         y: 1
         x1: -2
         x2: 1
-      quantity: diff(C, w2)
+"""
+"""Seed question 3's check block (C = (σ(z) − y)², σ(z) = 0.8), shared by the fixtures below."""
+
+NUMERICAL = """\
+  - id: n1
+    type: numerical
+    text: What is dC/dw2?
+    answer: {answer}
+    tolerance: {tol}
+{cost_check}      quantity: diff(C, w2)
 """
 
 
 def test_numerical_exact_and_tolerance(tmp_path: Path) -> None:
-    assert run(load(tmp_path, NUMERICAL.format(answer=0.064, tol=0)))[1] == []
-    summary, found = run(load(tmp_path, NUMERICAL.format(answer=0.07, tol=0.001)))
+    assert run(load(tmp_path, NUMERICAL.format(answer=0.064, tol=0, cost_check=COST_CHECK)))[1] == []
+    summary, found = run(load(tmp_path, NUMERICAL.format(answer=0.07, tol=0.001, cost_check=COST_CHECK)))
     assert summary.failed == 1
     assert [(d.loc.line, d.loc.col, d.code) for d in found] == [(6, 13, "K103")]
     assert found[0].message == "answer 0.07 is not within tolerance 0.001 of diff(C, w2) = 8/125 (0.064)"
@@ -267,7 +271,7 @@ def test_numeric_distractor_equal_to_the_key(tmp_path: Path) -> None:
         "    answer: {answer}\n    tolerance: {tol}\n",
         "    choices:\n      - {text: a, correct: true, value: 0.064}\n"
         "      - {text: b, correct: false, value: 2*0.2*0.8*0.2*1}\n      - {text: c, correct: false, value: 0.32}\n",
-    )
+    ).replace("{cost_check}", COST_CHECK)
     (d,) = run(load(tmp_path, body))[1]
     assert d.code == "K102" and "choice B" in d.message
 
@@ -299,23 +303,13 @@ TRUE_FALSE = """\
     type: true_false
     text: Is the gradient positive?
     answer: {answer}
-    check:
-      symbols: [w1, w2, b, x1, x2, y]
-      define:
-        z: w1*x1 - w2*x2 + b
-        C: (sigmoid(z) - y)**2
-      given:
-        sigmoid(z): 0.8
-        y: 1
-        x1: -2
-        x2: 1
-      claim: diff(C, w1) > 0 and diff(C, w2) < diff(C, w1)
+{cost_check}      claim: diff(C, w1) > 0 and diff(C, w2) < diff(C, w1)
 """
 
 
 def test_true_false(tmp_path: Path) -> None:
-    assert run(load(tmp_path, TRUE_FALSE.format(answer="true")))[1] == []
-    (d,) = run(load(tmp_path, TRUE_FALSE.format(answer="false")))[1]
+    assert run(load(tmp_path, TRUE_FALSE.format(answer="true", cost_check=COST_CHECK)))[1] == []
+    (d,) = run(load(tmp_path, TRUE_FALSE.format(answer="false", cost_check=COST_CHECK)))[1]
     assert d.code == "K101" and d.message.startswith("answer is false, but `diff(C, w1) > 0 and")
     assert "diff(C, w1) = 16/125 (0.128)" in d.message
 

@@ -9,10 +9,8 @@ files must hold exactly its questions, each group in its own subcategory.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
-import subprocess
 import textwrap
 import zipfile
 from pathlib import Path
@@ -29,6 +27,7 @@ from exporter.quizzes import assemble, load_quiz, load_quizzes
 from exporter.writers import canvas, gift, moodle
 
 REPO = Path(__file__).resolve().parents[1]
+from gift_pegjs import gift_pegjs  # noqa: E402
 from ims_schemas import assert_valid  # noqa: E402
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 NS = {"q": QTI}
@@ -154,19 +153,6 @@ def test_moodle_file_holds_exactly_the_quiz_questions_in_their_categories(midter
         where[q.findtext("idnumber")] = current
         assert float(q.findtext("defaultgrade")) == next(x.points for x in midterm.questions if x.id == q.findtext("idnumber"))
     assert where == expected_categories()
-
-
-def gift_pegjs(documents: list[str]) -> list[dict]:
-    """The independent GIFT parser the GIFT writer's tests use (tests/gift_parse.js)."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed, so the GIFT output cannot be parsed with gift-pegjs")
-    if not (REPO / "node_modules" / "gift-pegjs").is_dir():
-        pytest.fail("gift-pegjs is missing: run `npm ci` in the repository's top folder")
-    done = subprocess.run([node, str(REPO / "tests" / "gift_parse.js")], input=json.dumps(documents),
-                          capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_gift_file_holds_exactly_the_quiz_questions_in_their_categories(midterm: Bank) -> None:

@@ -51,11 +51,12 @@ import base64
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
-from ..model import Bank, Loc, Question
+from ..model import Bank, Choice, Loc, Question
 from ..text import decimal_text, plain_text, to_html
 from .moodle_import import category_path, escape_wildcards
 
@@ -360,12 +361,17 @@ class _Writer:
                 f"a multiple_choice question needs exactly one correct choice, this one has "
                 f"{len(correct)}; mark one, or make it multiple_answers",
             )
+        return self.choice_lines(q, lambda c: "=" if c.correct else "~")
+
+    def choice_lines(self, q: Question, marker: Callable[[Choice], str]) -> str:
+        """One `\t<marker><option>#<feedback>` line per option: the two choice types differ
+        only in the marker (`=`/`~`, or `~%weight%`). GIFT has no combined feedback."""
         self.unsupported_feedback(q, ("correct", "partial", "incorrect"), "GIFT has no combined feedback")
         lines = []
         for i, c in enumerate(q.choices, 1):
             text = self.html_required(c.text, c.loc, f"choice {i}")
             fb = self.feedback(c.feedback, c.loc, f"the feedback of choice {i}")
-            lines.append(f"\t{'=' if c.correct else '~'}{text}{fb}\n")
+            lines.append(f"\t{marker(c)}{text}{fb}\n")
         return "".join(lines)
 
     def answers_multiple_answers(self, q: Question) -> str:
@@ -383,13 +389,7 @@ class _Writer:
             elif incorrect and len(incorrect) not in EXPRESSIBLE_COUNTS:
                 loc = incorrect[min(len(incorrect), 11) - 1].loc
             raise Refused(loc, E_GRADE, str(exc)) from exc
-        self.unsupported_feedback(q, ("correct", "partial", "incorrect"), "GIFT has no combined feedback")
-        lines = []
-        for i, c in enumerate(q.choices, 1):
-            text = self.html_required(c.text, c.loc, f"choice {i}")
-            fb = self.feedback(c.feedback, c.loc, f"the feedback of choice {i}")
-            lines.append(f"\t~%{weights[c.correct]}%{text}{fb}\n")
-        return "".join(lines)
+        return self.choice_lines(q, lambda c: f"~%{weights[c.correct]}%")
 
     def answers_true_false(self, q: Question) -> str:
         """`TRUE#wrong#right`: the FIRST feedback is the one for the wrong response."""
