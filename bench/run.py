@@ -322,9 +322,10 @@ def table(sizes: list[Size]) -> str:
 COLUMNS = [
     ("import", "import"),
     ("load", "load"),
-    ("identity.compare", "lock"),
-    ("figures.check_bank", "figures"),
-    ("variants.expand", "variants"),
+    ("lock", "lock"),
+    ("figures", "figures"),
+    ("variants", "variants"),
+    ("quizzes", "quizzes"),
     ("check", "check"),
     ("render", "render"),
     ("write", "write"),
@@ -355,7 +356,7 @@ def report(sizes: list[Size], args: argparse.Namespace) -> str:
         f"Made by `python bench/run.py {' '.join(args.argv)}`".rstrip() + f" on {time.strftime('%Y-%m-%d')}.",
         f"Machine: {m['cores']} cores ({m['cpu']}); Python {m['python']}, sympy {m['sympy']}, PyYAML {m['pyyaml']},",
         f"jsonschema {m['jsonschema']}; text2qti {m['text2qti']} in bench/.venv. Banks: bench/generate.py, seed {args.seed},",
-        f"{args.per_file} questions per file; qbank timed {'through its CLI' if args.via == 'cli' else 'as its CLI with the caches spliced in (bench/driver.py)'}, "
+        f"{args.per_file} questions per file; qbank timed {'through its CLI' if args.via == 'cli' else 'through the library API the CLI calls (bench/driver.py)'}, "
         f"`--jobs {args.jobs or 'all cores'}`. Times are wall-clock seconds of a fresh process, start-up included.",
         *(
             [
@@ -411,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     global PROPOSED
     PROPOSED = args.proposed
     if args.proposed and args.via == "cli":
-        p.error("--proposed patches the CLI inside bench/driver.py: use it with --via driver")
+        p.error("--proposed patches qbank inside bench/driver.py: use it with --via driver")
     sizes = [200, 800] if args.quick else [int(x) for x in args.sizes.split(",")]
     name = "results-proposed.md" if args.proposed else "results.md"
     out = args.out or (args.workdir / f"quick-{name}" if args.quick else HERE / name)

@@ -10,17 +10,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, figures, identity, quizzes, report, variants
-from .diagnostics import Collector, Diagnostic
-from .load import PathError, bank_files, load_banks
-from .model import Bank, Question
+from . import __version__, identity, pipeline, report
+from .diagnostics import Diagnostic
+from .load import PathError, load_banks
+from .pipeline import DEFAULT_BANK, DEFAULT_QUIZZES
+from .writers import TARGETS
 
-DEFAULT_BANK = "bank"
-DEFAULT_QUIZZES = quizzes.DEFAULT_QUIZZES
+
+def _targets(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown target {', '.join(unknown) or '(none)'}; choose from {','.join(TARGETS)}")
+    return names
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="check, then write every target (Canvas zip, Moodle XML, GIFT)")
     common(b)
     b.add_argument("-o", "--output", default="dist", metavar="DIR", help="output folder (default: dist/)")
+    b.add_argument("--targets", metavar="NAMES", type=_targets,
+                   help=f"comma-separated targets to build (default: all of {','.join(TARGETS)})")
     b.add_argument("--check", action="store_true", dest="verify", help="write nothing; exit 1 if DIR (or the lock) is not what the bank builds to")
 
     lk = sub.add_parser("lock", help="accept a deliberate change of a released question's meaning")
@@ -54,85 +61,26 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-@dataclass
-class Run:
-    """What one check found and made: the banks as loaded (for the lock and reports), with
-    variants expanded (for the writers), and the quizzes assembled as banks."""
-
-    banks: list[Bank]
-    expanded: list[Bank]
-    quizzes: list[Bank]
-    diagnostics: list[Diagnostic]
-    summary: report.Summary
-    files: list[str] = field(default_factory=list)
-
-
-def _quiz_dir(args: argparse.Namespace) -> Path | None:
+def _quizzes(args: argparse.Namespace) -> str | None:
     """`--quizzes DIR`; else `quizzes/` when checking the whole bank (no PATH): checking
     one bank file must not report the quizzes' references to the other files as missing."""
     if args.quizzes:
-        folder = Path(args.quizzes)
-        if not folder.is_dir():
-            raise PathError(f"{args.quizzes}: no such directory")
-        return folder
+        return str(args.quizzes)
     if not args.paths and Path(DEFAULT_QUIZZES).is_dir():
-        return Path(DEFAULT_QUIZZES)
+        return DEFAULT_QUIZZES
     return None
 
 
-def _check_key(q: Question) -> Question:
-    """What decides a question's findings: a quiz's copy of a variant differs from the
-    bank's only in points and category, and is checked once."""
-    return replace(q, points=1.0, category=(), title=None)
-
-
-def _run_checks(args: argparse.Namespace) -> Run:
-    from .cache import CachedChecker, LoadCache
-
-    paths = args.paths or [DEFAULT_BANK]
-    files = [f.as_posix() for f in bank_files(paths)]
-    loads = None if args.no_cache else LoadCache()
-    banks, diagnostics = load_banks(paths, cache=loads)
-    lock_file = identity.lock_path(paths)
-    diagnostics += identity.compare(banks, identity.read(lock_file), lock_file)
-    for bank in banks:  # figure files are checked on every run: they can change while the YAML does not
-        diagnostics += figures.check_bank(bank)
-    made = Collector()
-    expanded = variants.expand(banks, args.seed, made)
-    quiz_banks: list[Bank] = []
-    folder = _quiz_dir(args)
-    if folder is not None:
-        files += [f.as_posix() for f in quizzes.quiz_files(folder)]
-        loaded, found = quizzes.load_quizzes(folder)
-        diagnostics += found
-        quiz_banks = quizzes.assemble(loaded, banks, made, seed=args.seed)
-    findings = Collector()
-    questions = [q for b in expanded for q in b.questions]
-    if quiz_banks:  # a quiz's copy of a bank question is the same check: run it once
-        unique: dict[Question, Question] = {}
-        for q in questions + [q for b in quiz_banks for q in b.questions]:
-            unique.setdefault(_check_key(q), q)
-        questions = list(unique.values())
-    options = dict(jobs=args.jobs, timeout=args.timeout, progress=report.Progress(),
-                   report_for=variants.report_for(findings))
-    if loads is None:
-        from .keys import check_questions  # sympy is slow to import: only when we check
-
-        result = check_questions(questions, findings, **options)
-    else:  # only questions whose content changed since a previous run reach sympy
-        result = CachedChecker().run(questions, findings, file_keys=loads.file_keys, **options)
-    everything = list(dict.fromkeys(diagnostics + made.items + findings.items))  # a quiz may repeat a variant's error
-    diagnostics = sorted(everything, key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
-    summary = report.Summary(
-        questions=len(questions),
-        checked=result.checked,
-        manual=result.manual,
-        failed=result.failed,
-        errors=sum(d.severity == "error" for d in diagnostics),
-        warnings=sum(d.severity == "warning" for d in diagnostics),
-        files=files,
+def _check(args: argparse.Namespace) -> pipeline.CheckResult:
+    return pipeline.check(
+        args.paths or None,
+        seed=args.seed,
+        quizzes=_quizzes(args),
+        cache=not args.no_cache,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        progress=report.Progress(),
     )
-    return Run(banks, expanded, quiz_banks, diagnostics, summary, files)
 
 
 def _emit(diagnostics: Sequence[Diagnostic], summary: report.Summary) -> None:
@@ -142,7 +90,7 @@ def _emit(diagnostics: Sequence[Diagnostic], summary: report.Summary) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    run = _run_checks(args)
+    run = _check(args)
     diagnostics, summary = run.diagnostics, run.summary
     if args.format == "json":
         print(report.as_json(diagnostics, summary))
@@ -154,39 +102,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import render, stale, write
-
-    run = _run_checks(args)
-    banks, diagnostics, summary = run.banks, run.diagnostics, run.summary
-    if summary.errors:
-        _emit(diagnostics, summary)
+    run = _check(args)
+    if not run.ok:
+        _emit(run.diagnostics, run.summary)
         print(f"qbank: not building: fix the errors above; {args.output}/ was left as it was", file=sys.stderr)
         return 1
-    written = Collector()
-    outputs = render(run.expanded, written, run.quizzes, jobs=args.jobs or os.cpu_count() or 1)
-    # the variants of a question share its lines, so a writer may say the same thing of each
-    found = sorted(dict.fromkeys(written.items), key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
-    diagnostics = list(diagnostics) + found
-    summary.errors += sum(d.severity == "error" for d in found)
-    summary.warnings += sum(d.severity == "warning" for d in found)
-    _emit(diagnostics, summary)
-    if written.errors:
+    built = pipeline.build(run, args.output, targets=args.targets, verify=args.verify)
+    _emit(built.diagnostics, built.summary)
+    if not built.built:
         print(f"qbank: build failed; {args.output}/ was left as it was", file=sys.stderr)
         return 1
-    out = Path(args.output)
-    lock_file = identity.lock_path(args.paths or [DEFAULT_BANK])
-    locked = identity.read(lock_file)
-    new_lock = identity.serialise(identity.updated(banks, locked))
     if args.verify:
-        problems = stale(outputs, out)
-        if not lock_file.is_file() or lock_file.read_bytes() != new_lock:
-            problems.append(f"{lock_file}: does not list every released id")
-        for line in problems:
+        for line in built.problems:
             print(f"{line}: run `qbank build` and commit the result", file=sys.stderr)
-        return 1 if problems else 0
-    changed = write(outputs, out)
-    write({Path(lock_file.name): new_lock}, lock_file.parent)
-    print(f"qbank: wrote {len(outputs)} file(s) to {out}/ ({len(changed)} changed)", file=sys.stderr)
+        return 1 if built.problems else 0
+    print(f"qbank: wrote {len(built.outputs)} file(s) to {built.out_dir}/ ({len(built.changed)} changed)", file=sys.stderr)
     return 0
 
 

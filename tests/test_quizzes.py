@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from exporter.build import render, stale, write
+from exporter.outputs import render, stale, write
 from exporter.cli import main
 from exporter.diagnostics import Collector, Diagnostic
 from exporter.load import load_banks

@@ -15,18 +15,29 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
 from .diagnostics import Collector, Diagnostic, Report
 from .model import Bank
-from .writers import all_writers
+from .writers import TARGETS, all_writers
 
 
 QUIZ_FOLDER = "quizzes"
 """Quizzes are written to `<target>/quizzes/`, so a quiz and a bank file never share a path."""
 
 
-def _outputs_of(bank: Bank, report: Report, *, quiz: bool) -> list[tuple[Path, bytes]]:
+def writers_for(targets: Sequence[str] | None) -> list[ModuleType]:
+    """The writers of these target names (all when None), in the registry's order."""
+    if targets is None:
+        return all_writers()
+    unknown = sorted(set(targets) - set(TARGETS))
+    if unknown:
+        raise ValueError(f"unknown target(s): {', '.join(unknown)} (known: {', '.join(TARGETS)})")
+    return [w for w in all_writers() if w.TARGET in targets]
+
+
+def _outputs_of(bank: Bank, report: Report, *, quiz: bool, writers: Sequence[ModuleType]) -> list[tuple[Path, bytes]]:
     """One bank's (or quiz's) files, one per writer."""
     folder = Path(QUIZ_FOLDER) if quiz else Path()
 
@@ -38,7 +49,7 @@ def _outputs_of(bank: Bank, report: Report, *, quiz: bool) -> list[tuple[Path, b
     sink = quiz_sink if quiz else report
     return [
         (Path(writer.TARGET) / folder / f"{bank.name}{writer.SUFFIX}", writer.write(bank, sink))
-        for writer in all_writers()
+        for writer in writers
     ]
 
 
@@ -69,6 +80,7 @@ class Staged(Mapping[Path, bytes]):
 
 _TASKS: list[tuple[Bank, bool]] = []
 _STAGING: list[Path] = []
+_WRITERS: list[ModuleType] = []
 
 
 def _render_task(i: int) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
@@ -77,7 +89,7 @@ def _render_task(i: int) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
     found = Collector()
     staged = []
     bank, quiz = _TASKS[i]
-    for k, (rel, data) in enumerate(_outputs_of(bank, found, quiz=quiz)):
+    for k, (rel, data) in enumerate(_outputs_of(bank, found, quiz=quiz, writers=_WRITERS)):
         target = _STAGING[0] / f"{i}-{k}"
         target.write_bytes(data)
         staged.append((rel, target))
@@ -85,7 +97,12 @@ def _render_task(i: int) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
 
 
 def render(
-    banks: Sequence[Bank], report: Report, quizzes: Sequence[Bank] = (), *, jobs: int = 1
+    banks: Sequence[Bank],
+    report: Report,
+    quizzes: Sequence[Bank] = (),
+    *,
+    jobs: int = 1,
+    writers: Sequence[ModuleType] | None = None,
 ) -> Mapping[Path, bytes]:
     """Every output file (relative path → bytes) for these banks (variants expanded) and
     quizzes (each assembled into a Bank by exporter.quizzes): the same writers for both.
@@ -94,13 +111,15 @@ def render(
     are written side by side, here and in forked processes; outputs and findings are merged
     back in bank order, so the result does not depend on `jobs`.
     """
+    chosen = list(all_writers() if writers is None else writers)
     tasks = [(b, False) for b in banks] + [(q, True) for q in quizzes]
     jobs = min(jobs, len(tasks))
     if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return {rel: data for bank, quiz in tasks for rel, data in _outputs_of(bank, report, quiz=quiz)}
+        return {rel: data for bank, quiz in tasks for rel, data in _outputs_of(bank, report, quiz=quiz, writers=chosen)}
     staged = Staged()
     _TASKS[:] = tasks
     _STAGING[:] = [staged.folder]
+    _WRITERS[:] = chosen
     results: list[tuple[list[tuple[Path, Path]], list[Diagnostic]] | None] = [None] * len(tasks)
     try:
         # jobs - 1 forked workers, and this process renders its share meanwhile: one fork
@@ -115,6 +134,7 @@ def render(
     finally:
         _TASKS.clear()
         _STAGING.clear()
+        _WRITERS.clear()
     for files, found in results:  # in bank order, whoever rendered them
         for rel, path in files:
             staged.add(rel, path)
@@ -145,8 +165,9 @@ def write(outputs: Mapping[Path, bytes], out_dir: Path) -> list[Path]:
     return changed
 
 
-def stale(outputs: Mapping[Path, bytes], out_dir: Path) -> list[str]:
-    """What differs between `out_dir` and a fresh build: for CI's "is dist/ up to date?"."""
+def stale(outputs: Mapping[Path, bytes], out_dir: Path, writers: Sequence[ModuleType] | None = None) -> list[str]:
+    """What differs between `out_dir` and a fresh build of these writers' targets (all by
+    default): for CI's "is dist/ up to date?"."""
     problems = []
     for rel in sorted(outputs):
         data = outputs[rel]
@@ -155,7 +176,7 @@ def stale(outputs: Mapping[Path, bytes], out_dir: Path) -> list[str]:
             problems.append(f"{target}: missing")
         elif target.read_bytes() != data:
             problems.append(f"{target}: out of date")
-    for writer in all_writers():
+    for writer in all_writers() if writers is None else writers:
         for folder, what in ((out_dir / writer.TARGET, "bank"), (out_dir / writer.TARGET / QUIZ_FOLDER, "quiz")):
             if folder.is_dir():
                 for f in sorted(folder.iterdir()):

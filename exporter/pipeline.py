@@ -1,0 +1,241 @@
+"""The whole pipeline, in order, as two library calls: `check` and `build`.
+
+    read/load → lock → figures → variants → quizzes → keys   (check)
+    writers → stale-or-write → lock file                      (build)
+
+This module is the only place that knows the stage order (as docutils' `Publisher` is);
+the CLI, the benchmark and the tests call these two functions and differ only in what
+they print. Each stage is timed into `CheckResult.timings` / `BuildResult.timings`, so a
+benchmark can say where the time goes without patching anything.
+
+Heavy imports (sympy through `keys`, lxml through the writers) happen inside the stage
+that needs them: a fully cached check never imports sympy.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import figures, identity, quizzes as quiz_files, report, variants
+from .diagnostics import Collector, Diagnostic
+from .load import PathError, bank_files, load_banks
+from .model import Bank, Question
+
+DEFAULT_BANK = "bank"
+DEFAULT_QUIZZES = quiz_files.DEFAULT_QUIZZES
+
+AUTO = "auto"
+"""`quizzes=AUTO`: `quizzes/` when it exists and the whole default bank is checked.
+Checking one bank file must not report the quizzes' references to the other files."""
+
+Timings = dict[str, float]
+
+
+@dataclass
+class CheckResult:
+    """What one check found and made: the banks as loaded (for the lock and reports), with
+    variants expanded (for the writers), and the quizzes assembled as banks."""
+
+    paths: list[str]
+    banks: list[Bank]
+    expanded: list[Bank]
+    quizzes: list[Bank]
+    diagnostics: list[Diagnostic]
+    summary: report.Summary
+    files: list[str] = field(default_factory=list)
+    timings: Timings = field(default_factory=dict)
+    cache_stats: dict[str, object] = field(default_factory=dict)  # "load"/"check" → CacheStats
+    jobs: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.summary.errors == 0
+
+    @property
+    def lock_file(self) -> Path:
+        return identity.lock_path(self.paths)
+
+
+@dataclass
+class BuildResult:
+    """What `build` made. `outputs` maps a path relative to `out_dir` to its bytes;
+    `changed` lists what was written (nothing when `verify` or when there were errors);
+    `problems` (with `verify`) says how `out_dir` and the lock differ from a fresh build."""
+
+    out_dir: Path
+    outputs: Mapping[Path, bytes]
+    diagnostics: list[Diagnostic]
+    summary: report.Summary
+    lock: bytes = b""
+    changed: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    built: bool = False  # False: check errors (nothing rendered) or a writer error
+    timings: Timings = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.built and not self.problems
+
+
+@contextmanager
+def _timed(timings: Timings, stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _order(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
+
+
+def _quiz_dir(paths: Sequence[str] | None, quizzes: str | os.PathLike[str] | None) -> Path | None:
+    if quizzes == AUTO:
+        whole_bank = not paths or [Path(p).resolve() for p in paths] == [Path(DEFAULT_BANK).resolve()]
+        return Path(DEFAULT_QUIZZES) if whole_bank and Path(DEFAULT_QUIZZES).is_dir() else None
+    if quizzes is None:
+        return None
+    folder = Path(quizzes)
+    if not folder.is_dir():
+        raise PathError(f"{os.fspath(quizzes)}: no such directory")
+    return folder
+
+
+def _check_key(q: Question) -> Question:
+    """What decides a question's findings: a quiz's copy of a variant differs from the
+    bank's only in points and category, and is checked once."""
+    return replace(q, points=1.0, category=(), title=None)
+
+
+def check(
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    seed: str | None = None,
+    quizzes: str | os.PathLike[str] | None = AUTO,
+    cache: bool | str | os.PathLike[str] = True,
+    jobs: int = 0,
+    timeout: float = 10.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckResult:
+    """Load, validate and key-check a bank (and its quizzes); never raises for bad bank
+    content — every problem is a Diagnostic in the result. Raises `PathError` for a path
+    that does not exist and `OSError` for I/O failures outside the bank's files.
+
+    `paths`: bank files or folders (default `bank/`). `quizzes`: a folder of quiz files,
+    None for none, or AUTO. `cache`: False for none, True for the default folder, or a
+    folder. `jobs=0`: one sympy worker per core. `progress(done, total)` is called as
+    answer keys are checked.
+    """
+    from .cache import CachedChecker, LoadCache
+
+    given = [os.fspath(p) for p in paths] if paths else []
+    paths = given or [DEFAULT_BANK]
+    timings: Timings = {}
+    files = [f.as_posix() for f in bank_files(paths)]
+    cache_dir = None if isinstance(cache, bool) else cache
+    loads = (LoadCache(cache_dir) if cache_dir is not None else LoadCache()) if cache else None
+    with _timed(timings, "load"):
+        banks, diagnostics = load_banks(paths, cache=loads)
+    with _timed(timings, "lock"):
+        lock_file = identity.lock_path(paths)
+        diagnostics += identity.compare(banks, identity.read(lock_file), lock_file)
+    with _timed(timings, "figures"):
+        for bank in banks:  # checked on every run: a figure can change while the YAML does not
+            diagnostics += figures.check_bank(bank)
+    made = Collector()
+    with _timed(timings, "variants"):
+        expanded = variants.expand(banks, seed, made)
+    quiz_banks: list[Bank] = []
+    folder = _quiz_dir(given, quizzes)
+    if folder is not None:
+        with _timed(timings, "quizzes"):
+            files += [f.as_posix() for f in quiz_files.quiz_files(folder)]
+            loaded, found = quiz_files.load_quizzes(folder)
+            diagnostics += found
+            quiz_banks = quiz_files.assemble(loaded, banks, made, seed=seed)
+    findings = Collector()
+    questions = [q for b in expanded for q in b.questions]
+    if quiz_banks:  # a quiz's copy of a bank question is the same check: run it once
+        unique: dict[Question, Question] = {}
+        for q in questions + [q for b in quiz_banks for q in b.questions]:
+            unique.setdefault(_check_key(q), q)
+        questions = list(unique.values())
+    stats: dict[str, object] = {}
+    with _timed(timings, "check"):
+        options = dict(jobs=jobs, timeout=timeout, progress=progress, report_for=variants.report_for(findings))
+        if loads is None:
+            from .keys import check_questions  # sympy is slow to import: only when we check
+
+            counts = check_questions(questions, findings, **options)  # type: ignore[arg-type]
+        else:  # only questions whose content changed since a previous run reach sympy
+            checker = CachedChecker(cache_dir) if cache_dir is not None else CachedChecker()
+            counts = checker.run(questions, findings, file_keys=loads.file_keys, **options)  # type: ignore[arg-type]
+            stats = {"load": loads.stats, "check": checker.stats}
+    everything = list(dict.fromkeys(diagnostics + made.items + findings.items))  # a quiz may repeat a variant's error
+    diagnostics = _order(everything)
+    summary = report.Summary(
+        questions=len(questions),
+        checked=counts.checked,
+        manual=counts.manual,
+        failed=counts.failed,
+        errors=sum(d.severity == "error" for d in diagnostics),
+        warnings=sum(d.severity == "warning" for d in diagnostics),
+        files=files,
+    )
+    return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs)
+
+
+def build(
+    result: CheckResult,
+    out_dir: str | os.PathLike[str] = "dist",
+    *,
+    targets: Sequence[str] | None = None,
+    verify: bool = False,
+    jobs: int | None = None,
+) -> BuildResult:
+    """Render every target of a clean check and write it to `out_dir`, all or nothing.
+
+    Nothing is written when the check had errors or a writer reports one (`built` is
+    False; the previous `out_dir` stays as it was). With `verify`, nothing is written
+    either: `problems` lists what differs from a fresh build (`qbank build --check`).
+    `targets`: writer names (default: every registered writer). `jobs`: render
+    processes (default: the check's `jobs`, 0 = one per core).
+    """
+    from . import outputs as render_stage
+
+    out = Path(out_dir)
+    timings: Timings = {}
+    summary = replace(result.summary)
+    if not result.ok:
+        return BuildResult(out, {}, list(result.diagnostics), summary, timings=timings)
+    writers = render_stage.writers_for(targets)
+    jobs = result.jobs if jobs is None else jobs
+    written = Collector()
+    with _timed(timings, "render"):
+        outputs = render_stage.render(result.expanded, written, result.quizzes, jobs=jobs or os.cpu_count() or 1, writers=writers)
+    # the variants of a question share its lines, so a writer may say the same thing of each
+    found = _order(list(dict.fromkeys(written.items)))
+    summary.errors += sum(d.severity == "error" for d in found)
+    summary.warnings += sum(d.severity == "warning" for d in found)
+    diagnostics = list(result.diagnostics) + found
+    lock_file = result.lock_file
+    new_lock = identity.serialise(identity.updated(result.banks, identity.read(lock_file)))
+    built = not written.errors
+    res = BuildResult(out, outputs, diagnostics, summary, new_lock, built=built, timings=timings)
+    if not built:
+        return res
+    if verify:
+        res.problems = render_stage.stale(outputs, out, writers)
+        if not lock_file.is_file() or lock_file.read_bytes() != new_lock:
+            res.problems.append(f"{lock_file}: does not list every released id")
+        return res
+    with _timed(timings, "write"):
+        res.changed = render_stage.write(outputs, out)
+        render_stage.write({Path(lock_file.name): new_lock}, lock_file.parent)
+    return res
