@@ -92,10 +92,12 @@ def fingerprint() -> str:
     """
     h = hashlib.sha256()
     h.update(f"format={FORMAT}\nqbank={__version__}\npython={sys.version}\nimpl={sys.implementation.name}\n".encode())
-    for dist in ("sympy", "mpmath", "PyYAML", "jsonschema", "jsonschema-rs"):
+    for dist in ("sympy", "mpmath", "PyYAML", "jsonschema", "jsonschema-rs", "lark"):
         h.update(f"{dist}={_version(dist)}\n".encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(p for p in package.rglob("*.py") if p.relative_to(package).parts[0] != "writers"):
+    # code, and the data it reads (exporter/data: the MathJax command table)
+    own = (p for p in package.rglob("*") if p.suffix in (".py", ".json") and p.relative_to(package).parts[0] != "writers")
+    for path in sorted(own):
         h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     try:
         from importlib import resources

@@ -11,12 +11,14 @@ Scalars keep their source text alongside the typed value: check expressions must
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import texcommands
 from .diagnostics import Diagnostic
 from .model import Loc
 
@@ -112,7 +114,7 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
         return None, [Diagnostic(Loc(path, 1, 1), "E003", "file is empty; a bank needs `title` and `questions`")]
     doc = Document(path, None)
     problems: list[Diagnostic] = []
-    doc.data = _convert(node, (), doc, problems)
+    doc.data = _convert(node, (), doc, problems, text)
     return doc, problems
 
 
@@ -131,7 +133,56 @@ def read(file: Path) -> tuple[Document | None, list[Diagnostic]]:
     return doc, problems + found
 
 
-def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagnostic]) -> Any:
+# Double-quoted YAML turns these backslash pairs into control characters (or line breaks),
+# and each begins some LaTeX command: "\\theta" is a tab and "heta". (`\\x`, `\\u` and
+# `\\U` are escapes too, but `\\xi`/`\\upsilon` are not valid ones, so YAML reports them.)
+_EATEN = {"a": "a bell", "b": "a backspace", "t": "a tab", "n": "a line break", "v": "a vertical tab",
+          "f": "a form feed", "r": "a carriage return", "e": "an escape character", "N": "a next-line",
+          "L": "a line separator", "P": "a paragraph separator"}
+_ESCAPE = re.compile(r"\\(.)([A-Za-z]*)", re.S)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _eaten_latex(node: yaml.ScalarNode, doc: Document, source: str) -> Diagnostic | None:
+    """A double-quoted scalar whose escape swallowed the start of a LaTeX command.
+
+    YAML gives no warning: `"$\\frac12$"` quietly becomes a form feed and `rac12`, which
+    either breaks the math students see or crashes an XML writer. Only an escape followed
+    by letters that make a command MathJax knows counts, so `"a\\nb"` stays a line break.
+    """
+    raw = source[node.start_mark.index : node.end_mark.index]
+    for m in _ESCAPE.finditer(raw):
+        letter, rest = m.group(1), m.group(2)
+        if letter not in _EATEN or letter + rest not in texcommands.commands():
+            continue
+        before = raw[: m.start()]
+        line = node.start_mark.line + before.count("\n")
+        col = (m.start() - before.rfind("\n")) if "\n" in before else node.start_mark.column + m.start() + 1
+        command = "\\" + letter + rest
+        return Diagnostic(
+            Loc(doc.path, line + 1, col),
+            "E007",
+            f"`\\{letter}` in a double-quoted YAML string is {_EATEN[letter]}, so `{command}` would reach "
+            f"students as {_EATEN[letter]} and `{rest}`: write this text in single quotes ('…', backslashes "
+            "are kept) or as a `|` block",
+        )
+    return None
+
+
+def _control_character(text: str, loc: Loc) -> Diagnostic | None:
+    """Control characters cannot be written to XML and mean nothing to a student."""
+    m = _CONTROL.search(text)
+    if m is None:
+        return None
+    return Diagnostic(
+        loc,
+        "E008",
+        f"text holds the control character U+{ord(m.group()):04X} (character {m.start() + 1}); "
+        "remove it (in double quotes, a backslash escape such as `\\t` or `\\f` makes one: use single quotes)",
+    )
+
+
+def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagnostic], source: str = "") -> Any:
     doc.value_locs[at] = _mark_loc(doc.path, node.start_mark)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -156,15 +207,19 @@ def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagno
                 )
                 continue
             doc.key_locs[at + (key,)] = key_loc
-            out[key] = _convert(value_node, at + (key,), doc, problems)
+            out[key] = _convert(value_node, at + (key,), doc, problems, source)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, at + (i,), doc, problems) for i, item in enumerate(node.value)]
+        return [_convert(item, at + (i,), doc, problems, source) for i, item in enumerate(node.value)]
     doc.raw[at] = node.value
     if node.style in ("'", '"'):
         start = doc.value_locs[at]
         doc.text_locs[at] = Loc(start.path, start.line, start.col + 1)
     if node.tag == _STR_TAG:  # most scalars of a bank are text: nothing to construct
+        found = _eaten_latex(node, doc, source) if node.style == '"' and source else None
+        found = found or _control_character(node.value, doc.value_locs[at])
+        if found is not None:
+            problems.append(found)
         return node.value
     try:
         return _constructor.construct_object(node, deep=True)
