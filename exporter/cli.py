@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, identity, pipeline, report
+from . import __version__, identity, pipeline, readers, report
 from .diagnostics import Diagnostic
 from .load import PathError, load_banks
 from .pipeline import DEFAULT_BANK, DEFAULT_QUIZZES
@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--targets", metavar="NAMES", type=_targets,
                    help=f"comma-separated targets to build (default: all of {','.join(TARGETS)})")
     b.add_argument("--check", action="store_true", dest="verify", help="write nothing; exit 1 if DIR (or the lock) is not what the bank builds to")
+
+    im = sub.add_parser("import", help="bring Moodle XML, GIFT or Canvas (QTI) questions into a new bank file")
+    im.add_argument("files", nargs="+", metavar="FILE", help="Moodle XML (.xml), GIFT (.gift/.txt), QTI (.zip or assessment .xml)")
+    im.add_argument("-o", "--output", metavar="BANK.yaml", help=f"the new bank file (default: {DEFAULT_BANK}/<first file's name>.yaml)")
+    im.add_argument("--figures", metavar="DIR", help="where images go (default: figures/ beside the bank file)")
+    im.add_argument("--from", dest="fmt", choices=readers.FORMATS, help="the format (default: from the content)")
 
     lk = sub.add_parser("lock", help="accept a deliberate change of a released question's meaning")
     lk.add_argument("--accept", nargs="+", required=True, metavar="ID", help="ids whose new meaning is a correction, not a new question")
@@ -136,10 +142,31 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importing import default_output, import_files
+
+    output = args.output or default_output(args.files[0], DEFAULT_BANK)
+    outcome = import_files(args.files, output, args.figures, args.fmt)
+    found = sorted(outcome.findings, key=lambda d: (d.loc.path, d.loc.line, d.loc.col, d.code))
+    for d in found:
+        print(d, file=sys.stderr)
+    if outcome.bank is None:
+        print(f"qbank: nothing imported; {output} was not written", file=sys.stderr)
+        return 1
+    print(
+        f"qbank: imported {outcome.imported} question(s) into {output}"
+        + (f" and {len(outcome.figures)} figure(s)" if outcome.figures else "")
+        + (f"; {outcome.skipped} skipped (listed above)" if outcome.skipped else "")
+        + f"; {outcome.unverified} unverified: each has `check: manual: imported from …` until you add a check",
+        file=sys.stderr,
+    )
+    return 1 if any(d.severity == "error" for d in found) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"check": cmd_check, "build": cmd_build, "lock": cmd_lock}[args.command](args)
+        return {"check": cmd_check, "build": cmd_build, "import": cmd_import, "lock": cmd_lock}[args.command](args)
     except PathError as exc:
         print(f"qbank: error: {exc}", file=sys.stderr)
         return 2

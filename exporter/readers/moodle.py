@@ -1,0 +1,343 @@
+"""Moodle XML reader: a file from Question bank → Export → "Moodle XML format" → model.
+
+The element names and their meaning are Moodle's own (question/format/xml/format.php,
+`import_question` and the `import_<qtype>` methods), read back the way that importer reads
+them, because the files come from its exporter:
+
+- A `<question type="category">` sets the category of every question after it; its path
+  is split as `split_category_path` does (exporter.writers.moodle_import), and its `<info>`
+  is the category's description (the bank's, for the bank's own category).
+- Text fields carry `format`: `html` is converted to Markdown (readers.markdown) and proved
+  by re-rendering; `moodle_auto_format` and `plain_text` are plain text; `markdown` is kept.
+  Their `<file>` children are the images `@@PLUGINFILE@@/…` refers to.
+- `<single>`: anything but `false`/`0` is single-answer, as `trans_single()` reads it.
+- Grades are percentages in `fraction`. qbank grades a multiple_choice all-or-nothing and
+  computes multiple_answers weights itself (exporter.grades), so the key is what is kept
+  (100 % for single, > 0 % for multiple); partial credit the bank cannot say is reported.
+- `<idnumber>` is the bank id when it is a valid one; otherwise the id is made from it and
+  the original is kept for the YAML (`Imported.original_ids`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote
+
+from lxml import etree
+
+from ..grades import GradeError, multiple_answers_weights
+from ..model import Answer, Choice, Feedback, Loc, Pair, Question
+from ..text import to_html
+from ..writers.moodle_import import split_category_path, unescape_wildcards
+from .common import (
+    E_FORMAT,
+    W_DROPPED,
+    W_LOSSY,
+    W_PARTIAL,
+    FigureStore,
+    Imported,
+    ReadError,
+    Skip,
+    manual_check,
+    parse_xml,
+)
+from .markdown import html_to_markdown, plain_to_markdown
+
+NAME = "moodle"
+DESCRIPTION = "Moodle XML"
+
+SUPPORTED = {"multichoice", "truefalse", "numerical", "shortanswer", "essay", "matching"}
+_PLUGINFILE = "@@PLUGINFILE@@/"
+
+
+def detect(name: str, head: bytes) -> bool:
+    return b"<quiz" in head[:4096] and b"<question" in head
+
+
+def _percent(value: str | None) -> float:
+    try:
+        return float(value or 0)
+    except ValueError:
+        return 0.0
+
+
+def _child_text(el: etree._Element | None, tag: str = "text") -> str:
+    if el is None:
+        return ""
+    child = el.find(tag)
+    return (child.text or "") if child is not None else ""
+
+
+class _Reader:
+    def __init__(self, path: str, root: etree._Element, figures_rel: str) -> None:
+        self.path = path
+        self.root = root
+        self.out = Imported(source=path, system="Moodle idnumber")
+        self.store = FigureStore(self.out, figures_rel)
+        self.loc = Loc(path, 1, 1)
+        self.lossy: list[str] = []
+
+    # -- text -------------------------------------------------------------------------
+
+    def field(self, el: etree._Element | None, what: str) -> str | None:
+        """A text field (`<questiontext>`, `<feedback>`, …) as bank Markdown, or None."""
+        if el is None:
+            return None
+        text_el = el.find("text")
+        raw = (text_el.text or "") if text_el is not None else (el.text or "")
+        if not raw.strip():
+            return None
+        fmt = el.get("format", "html")
+        if fmt == "markdown":
+            return raw.strip()
+        if fmt in ("plain_text", "moodle_auto_format") and "<" not in raw:
+            return plain_to_markdown(raw)
+        originals: dict[str, str] = {}
+
+        def figure(src: str, alt: str) -> str | None:
+            made = self.figure(el, src)
+            if made is not None:
+                originals[made] = src
+            return made
+
+        def rendered(md: str) -> str:
+            return to_html(md, "mathjax", images=lambda src, alt: originals.get(unquote(src), src))
+
+        converted = html_to_markdown(raw, figures=figure, rendered=rendered)
+        if converted.lossy:
+            self.lossy.append(f"{what}: {', '.join(converted.lossy)}")
+        return converted.markdown or None
+
+    def figure(self, field: etree._Element, src: str) -> str | None:
+        if not src.startswith(_PLUGINFILE):
+            return None  # a web address: not a figure the bank can hold
+        wanted = unquote(src[len(_PLUGINFILE):]).split("?", 1)[0]
+        for file in field.findall("file"):
+            folder = (file.get("path") or "/").strip("/")
+            name = file.get("name") or ""
+            full = f"{folder}/{name}" if folder else name
+            if full != wanted:
+                continue
+            try:
+                data = base64.b64decode((file.text or "").strip(), validate=False)
+            except (binascii.Error, ValueError):
+                return None
+            return self.store.add(full, data, self.loc)
+        return None
+
+    # -- document ---------------------------------------------------------------------
+
+    def read(self) -> Imported:
+        if self.root.tag != "quiz":
+            raise ReadError(Loc(self.path, self.root.sourceline or 1, 1), E_FORMAT,
+                            f"not a Moodle XML file: the root element is <{self.root.tag}>, not <quiz>")
+        category: tuple[str, ...] = ()
+        for el in self.root.iter("question"):
+            self.loc = Loc(self.path, el.sourceline or 1, 1)
+            qtype = el.get("type", "")
+            if qtype == "category":
+                category = tuple(split_category_path(_child_text(el.find("category"))))
+                if self.out.root_category is None:
+                    self.out.root_category = category
+                    info = self.field(el.find("info"), "category description")
+                    self.out.description = info
+                    self.out.title = category[-1] if category else None
+                continue
+            name = _child_text(el.find("name")).strip()
+            what = f"question '{name}'" if name else f"a {qtype or 'untyped'} question"
+            if qtype not in SUPPORTED:
+                self.out.skip(self.loc, what, f"Moodle question type '{qtype}' has no qbank equivalent")
+                continue
+            self.lossy = []
+            try:
+                question, original = self.question(el, qtype, name, category)
+            except Skip as exc:
+                self.out.skip(self.loc, what, exc.reason)
+                continue
+            for lost in self.lossy:
+                self.out.warn(self.loc, W_LOSSY, f"{what}, {lost} could not be kept as Markdown; the text "
+                              "was kept, that formatting was dropped")
+            if original is not None:
+                self.out.original_ids[len(self.out.questions)] = original
+            self.out.questions.append(question)
+        return self.out
+
+    def question(self, el: etree._Element, qtype: str, name: str,
+                 category: tuple[str, ...]) -> tuple[Question, str | None]:
+        text = self.field(el.find("questiontext"), "the question text")
+        if not text:
+            raise Skip("its question text is empty")
+        idnumber = _child_text(el, "idnumber").strip() or None
+        points = _percent(_child_text(el, "defaultgrade") or "1")
+        if points <= 0:
+            raise Skip(f"its default mark is {points:g}; qbank questions are worth more than 0 points")
+        tags = []
+        for tag in el.iterfind("tags/tag"):
+            clean = " ".join(_child_text(tag).replace(",", " ").replace("[", "(").replace("]", ")").split())
+            if clean and clean not in tags:
+                tags.append(clean)
+        body = getattr(self, f"body_{qtype}")(el)
+        solution = self.field(el.find("generalfeedback"), "the general feedback")
+        if qtype == "essay" and not solution:
+            solution = self.field(el.find("graderinfo"), "the grader information")
+        question = Question(
+            id=idnumber or "",
+            type=body.pop("type"),
+            text=text,
+            loc=self.loc,
+            title=name if name and name != idnumber else None,
+            points=points,
+            solution=solution,
+            tags=tuple(tags),
+            category=category,
+            check=manual_check(self.path, self.loc),
+            **body,
+        )
+        return question, idnumber
+
+    def combined(self, el: etree._Element) -> Feedback:
+        return Feedback(
+            correct=self.field(el.find("correctfeedback"), "the correct feedback"),
+            partial=self.field(el.find("partiallycorrectfeedback"), "the partially correct feedback"),
+            incorrect=self.field(el.find("incorrectfeedback"), "the incorrect feedback"),
+        )
+
+    def answers(self, el: etree._Element) -> list[tuple[float, etree._Element]]:
+        return [(_percent(a.get("fraction")), a) for a in el.findall("answer")]
+
+    # -- per type ---------------------------------------------------------------------
+
+    def body_multichoice(self, el: etree._Element) -> dict:
+        single = _child_text(el, "single").strip().lower() not in ("false", "0")
+        answers = self.answers(el)
+        if len(answers) < 2:
+            raise Skip("a choice question needs at least two choices")
+        choices = []
+        for i, (fraction, a) in enumerate(answers, 1):
+            text = self.field(a, f"choice {i}")
+            if not text:
+                raise Skip(f"choice {i} is empty")
+            correct = fraction >= 99.999 if single else fraction > 0
+            choices.append(Choice(text=text, correct=correct, loc=self.loc,
+                                  feedback=self.field(a.find("feedback"), f"the feedback of choice {i}")))
+        correct = [c for c in choices if c.correct]
+        if single:
+            if len(correct) != 1:
+                raise Skip(f"a single-answer question needs exactly one option worth 100 %, this one has {len(correct)}")
+            partial = [f"{f:g} %" for f, _ in answers if 0 < f < 99.999]
+            if partial:
+                self.out.warn(self.loc, W_PARTIAL, f"partial credit ({', '.join(partial)}) dropped: qbank grades a "
+                              "multiple_choice question all-or-nothing")
+            qtype = "multiple_choice"
+        else:
+            if not correct:
+                raise Skip("no option is worth more than 0 %")
+            try:
+                right, wrong = multiple_answers_weights(len(correct), len(choices) - len(correct))
+                same = all(abs(f - float(right if c.correct else wrong) * 100) < 0.01
+                           for (f, _), c in zip(answers, choices))
+            except GradeError:
+                same = False
+            if not same:
+                self.out.warn(self.loc, W_PARTIAL, "the options' grades differ from qbank's multiple_answers "
+                              "weights (README, \"Scoring policy for multiple answers\"): the correct set is kept "
+                              "and the weights will be qbank's")
+            qtype = "multiple_answers"
+        return {"type": qtype, "choices": tuple(choices), "feedback": self.combined(el)}
+
+    def body_truefalse(self, el: etree._Element) -> dict:
+        right = wrong = None
+        answer = None
+        for fraction, a in self.answers(el):
+            value = _child_text(a).strip().lower()
+            if value not in ("true", "false"):
+                raise Skip(f"a true/false answer reads {value!r}, not true or false")
+            fb = self.field(a.find("feedback"), f"the feedback of '{value}'")
+            if fraction >= 99.999:
+                answer, right = value == "true", fb
+            else:
+                wrong = fb
+        if answer is None:
+            raise Skip("neither true nor false is worth 100 %")
+        return {"type": "true_false", "answer": answer, "feedback": Feedback(correct=right, incorrect=wrong)}
+
+    def body_numerical(self, el: etree._Element) -> dict:
+        key = None
+        others = None
+        for fraction, a in self.answers(el):
+            text = _child_text(a).strip()
+            fb = self.field(a.find("feedback"), "an answer's feedback")
+            if text == "*":
+                if fraction > 0:
+                    raise Skip("its 'any other answer' earns marks")
+                others = fb
+                continue
+            if fraction >= 99.999:
+                if key is not None:
+                    raise Skip("it accepts several numbers for full marks; a qbank numerical question has one")
+                try:
+                    value = float(text)
+                    tolerance = abs(float(_child_text(a, "tolerance").strip() or 0))
+                except ValueError:
+                    raise Skip(f"its answer {text!r} is not a number") from None
+                key = (value, tolerance, fb)
+            else:
+                self.out.warn(self.loc, W_PARTIAL, f"answer {text!r} worth {fraction:g} % dropped: qbank numerical "
+                              "questions have one accepted answer")
+        if key is None:
+            raise Skip("no answer is worth 100 %")
+        if el.find("units/unit") is not None:
+            self.out.warn(self.loc, W_DROPPED, "units dropped: qbank numerical questions take the number alone")
+        value, tolerance, fb = key
+        return {"type": "numerical", "answer": int(value) if value.is_integer() else value,
+                "tolerance": tolerance, "feedback": Feedback(correct=fb, incorrect=others)}
+
+    def body_shortanswer(self, el: etree._Element) -> dict:
+        accepted: list[tuple[str, str | None]] = []
+        others = None
+        for fraction, a in self.answers(el):
+            raw = _child_text(a).strip()
+            fb = self.field(a.find("feedback"), "an answer's feedback")
+            if raw == "*" and fraction <= 0:
+                others = fb
+                continue
+            if fraction < 99.999:
+                self.out.warn(self.loc, W_PARTIAL, f"answer {raw!r} worth {fraction:g} % dropped: qbank short "
+                              "answers are accepted for full marks only")
+                continue
+            text, wildcard = unescape_wildcards(raw)
+            if wildcard:
+                raise Skip(f"answer {raw!r} uses Moodle's '*' wildcard; qbank answers are matched literally")
+            accepted.append((text, fb))
+        if not accepted:
+            raise Skip("no answer is worth 100 %")
+        if _child_text(el, "usecase").strip() == "1":
+            self.out.warn(self.loc, W_DROPPED, "case-sensitive matching dropped: qbank short answers ignore case")
+        feedbacks = {fb for _, fb in accepted}
+        shared = feedbacks.pop() if len(accepted) > 1 and len(feedbacks) == 1 else None
+        answers = tuple(Answer(text, self.loc, None if shared is not None else fb) for text, fb in accepted)
+        return {"type": "short_answer", "answers": answers, "feedback": Feedback(correct=shared, incorrect=others)}
+
+    def body_essay(self, el: etree._Element) -> dict:
+        return {"type": "essay"}
+
+    def body_matching(self, el: etree._Element) -> dict:
+        pairs, distractors = [], []
+        for i, sub in enumerate(el.findall("subquestion"), 1):
+            right = _child_text(sub.find("answer")).strip()
+            left = self.field(sub, f"matching prompt {i}")
+            if not right:
+                raise Skip(f"matching answer {i} is empty")
+            if left:
+                pairs.append(Pair(left, right, self.loc))
+            else:
+                distractors.append(right)
+        if not pairs:
+            raise Skip("a matching question needs at least one pair")
+        return {"type": "matching", "pairs": tuple(pairs), "distractors": tuple(distractors),
+                "feedback": self.combined(el)}
+
+
+def read(path: str, data: bytes, figures_rel: str) -> Imported:
+    return _Reader(path, parse_xml(data, path), figures_rel).read()
