@@ -8,16 +8,19 @@ builds a tree; nothing runs), every node is checked against a short allow-list *
 anything is built, and the sympy objects are then constructed here, node by node, from
 names that were declared in the check block.
 
-The language is exactly what the seed bank's `check` blocks use (see the README, "How answer keys are checked"):
+The language (README, "The expression language", has the table of every function):
 
 * names: declared `symbols` (real scalars, or arrays such as `W[3,8]` whose entries are
   symbols, indexed 1-based like the maths: `W[1,2]` is W₁₂), declared `functions`
-  (undefined sympy functions), `define`d names, `pi`, `E`;
-* calls: diff, jacobian, shape, transpose, sigmoid, exp, log/ln, sqrt, sin, cos, tan, tanh,
-  sinh, cosh, abs/Abs, min, max, and the declared functions;
-* `+ - * / **` (`*` and `@` are the matrix product on arrays), unary minus, comparisons
-  (chained too), `and`/`or`/`not` in claims, list and tuple literals;
+  (undefined sympy functions), `define`d names, `pi`, `E`, `oo`;
+* calls: FUNCTION_NAMES below — calculus, linear algebra, list statistics, rounding and R's
+  distribution functions (exporter.numfuncs computes those) — and the declared functions;
+* `+ - * / **` (`*` and `@` are the matrix product on arrays; lists compute entry by entry),
+  unary minus, comparisons (chained too), `and`/`or`/`not` in claims, list and tuple
+  literals (`[[1, 2], [3, 4]]` is a matrix);
 * decimal literals are exact: `0.1` is 1/10, so `== 0.02` is decided exactly.
+
+What authors write from habit (`e**x`, `π`, `3x`, `x^2`, `ceil`) is answered with the fix.
 
 Big numbers are refused *before* they are built (`10**10**10`): CPython's bignum power
 runs in C and cannot be interrupted by the time bound's signal.
@@ -34,6 +37,7 @@ from typing import Callable, Union
 
 import sympy as sp
 
+from . import numfuncs
 from .diagnostics import Diagnostic
 from .model import Check, Loc
 
@@ -262,11 +266,27 @@ def parse(text: str) -> tuple[ast.Expression, str]:
         if line >= len(lines):  # at the ")" we added: the text ended too early
             line, col = len(lines) - 1, len(lines[-1])
         msg = (e.msg or "invalid syntax").split(" (")[0]
-        raise ExprError("X101", f"cannot parse expression: {msg}", line, col) from None
+        raise ExprError("X101", f"cannot parse expression: {msg}{_syntax_hint(text, msg)}", line, col) from None
     except (MemoryError, RecursionError, ValueError):
         raise ExprError("X101", "expression is nested too deeply") from None
     _validate(tree, src, 0)
     return tree, src
+
+
+_IMPLICIT = re.compile(r"(\d[\d.]*)\s*([A-Za-z_(])")
+
+
+def _syntax_hint(text: str, msg: str) -> str:
+    """A one-line fix for the syntax slips authors make most (maths habits, not Python)."""
+    for ch, fix in CHAR_HINTS.items():
+        if ch in text:
+            return f"; `{ch}`: {fix}"
+    if "decimal literal" in msg or "imaginary literal" in msg or "forgot a comma" in msg:
+        m = _IMPLICIT.search(text)
+        if m:
+            return f"; a product needs `*`: write `{m.group(1)}*{m.group(2)}…`, not `{m.group(0)}…`"
+        return "; a product needs `*` between its factors (e.g. `2*x`, `x*y`)"
+    return ""
 
 
 def _validate(node: ast.AST, text: str, depth: int) -> None:
@@ -289,7 +309,9 @@ def _validate(node: ast.AST, text: str, depth: int) -> None:
         if node.id.startswith("_"):
             raise _node_error("X102", f"names starting with `_` are not allowed (`{node.id}`)", node, text)
         if not NAME_RE.match(node.id):
-            raise _node_error("X102", f"`{node.id}` is not allowed: names are ASCII letters, digits and `_`", node, text)
+            fixes = [f"`{c}`: {CHAR_HINTS[c]}" for c in dict.fromkeys(node.id) if c in CHAR_HINTS]
+            fix = "; " + "; ".join(fixes) if fixes else ""
+            raise _node_error("X102", f"`{node.id}` is not allowed: names are ASCII letters, digits and `_`{fix}", node, text)
     elif isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, (str, bytes)):
@@ -303,6 +325,11 @@ def _validate(node: ast.AST, text: str, depth: int) -> None:
     elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             _validate(node.func, text, depth + 1)  # report `(lambda: …)()`, `a.b()` as such
+            if isinstance(node.func, (ast.Constant, ast.BinOp, ast.Subscript)) or (
+                isinstance(node.func, ast.Call) and not node.keywords
+            ):
+                seg = (ast.get_source_segment(text, node.func) or "…").strip()
+                raise _node_error("X102", f"`{seg}(…)` is not a call: write `{seg}*(…)` for a product", node.func, text)
             raise _node_error("X102", "only functions called by name can be called, e.g. `exp(x)`", node.func, text)
         if node.keywords:
             kw = node.keywords[0]
@@ -330,17 +357,59 @@ def _validate(node: ast.AST, text: str, depth: int) -> None:
 # ----------------------------------------------------------------------------- scope
 
 FUNCTION_NAMES = (
-    "diff", "jacobian", "shape", "transpose", "sigmoid", "exp", "log", "ln", "sqrt",
-    "sin", "cos", "tan", "tanh", "sinh", "cosh", "abs", "Abs", "min", "max",
+    "diff", "jacobian", "integrate", "limit", "Sum", "shape", "transpose", "det", "trace", "dot",
+    "sigmoid", "exp", "log", "ln", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+    "tanh", "sinh", "cosh", "abs", "Abs", "min", "max", "floor", "ceiling", "round",
+    "factorial", "binomial", "sum", "mean", "variance", "sd",
+    "pnorm", "qnorm", "dnorm", "pt", "qt", "pchisq", "qchisq", "pf", "qf", "dbinom", "pbinom",
 )  # fmt: skip
-CONSTANTS = {"pi": sp.pi, "E": sp.E}
-RESERVED = frozenset(FUNCTION_NAMES) | frozenset(CONSTANTS) | {"and", "or", "not"}
+CONSTANTS = {"pi": sp.pi, "E": sp.E, "oo": sp.oo}
+RESERVED = frozenset(FUNCTION_NAMES) | {"and", "or", "not"}
+"""Names a declaration may not take. A declared name may shadow a constant (a matrix `E`):
+the check then means the author's `E`, and Euler's number is still `exp(1)`."""
 
 _UNARY = {
     "exp": sp.exp, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
     "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh, "abs": sp.Abs, "Abs": sp.Abs,
-    "ln": sp.log,
+    "ln": sp.log, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
+    "floor": sp.floor, "ceiling": sp.ceiling,
 }  # fmt: skip
+
+MAX_FACTORIAL = 1000  # n in factorial(n) / binomial(n, k) for a numeric n
+MAX_LIST_SUM = 10_000  # terms of Sum(f, k, a, b) with numeric bounds, entries of a list
+
+# What an author probably meant by a name or character the language does not have.
+NAME_HINTS = {
+    "e": "Euler's number is `E`, and e**x is written `exp(x)`",
+    "inf": "infinity is `oo`",
+    "infinity": "infinity is `oo`",
+    "Pi": "write `pi`",
+    "PI": "write `pi`",
+    "ceil": "write `ceiling(x)`",
+    "arcsin": "write `asin(x)`",
+    "arccos": "write `acos(x)`",
+    "arctan": "write `atan(x)`",
+    "var": "write `variance(x)` (the sample variance)",
+    "std": "write `sd(x)` (the sample standard deviation)",
+    "choose": "write `binomial(n, k)`",
+    "Integral": "write `integrate(f, x)` or `integrate(f, x, a, b)`",
+    "Limit": "write `limit(f, x, a)`",
+}
+CHAR_HINTS = {
+    "π": "write `pi`",
+    "√": "write `sqrt(x)`",
+    "×": "write `*` for a product",
+    "·": "write `*` for a product",
+    "⋅": "write `*` for a product",
+    "−": "write `-` (ASCII minus)",
+    "²": "write `**2` for a square",
+    "³": "write `**3` for a cube",
+    "∞": "infinity is `oo`",
+    "÷": "write `/`",
+    "≤": "write `<=`",
+    "≥": "write `>=`",
+    "≠": "write `!=`",
+}
 
 
 def sigmoid(x: sp.Expr) -> sp.Expr:
@@ -381,7 +450,7 @@ class Scope:
     def _bad_name(self, name: str, what: str) -> str | None:
         if not NAME_RE.match(name) or name.startswith("_"):
             return f"{what} `{name}` is not a valid name (ASCII letters, digits and `_`, starting with a letter)"
-        if name in RESERVED:
+        if name in RESERVED or (what == "function" and name in CONSTANTS):
             return f"{what} `{name}` is a built-in name; choose another"
         if name in self.symbols or name in self.functions or name in self.defines:
             return f"{what} `{name}` is declared twice"
@@ -427,8 +496,14 @@ class Scope:
                 self.errors.append(e.diagnostic(loc))
                 continue
             if isinstance(value, Seq):
-                self.errors.append(Diagnostic(loc, "X105", f"`{name}` must be a scalar or an array expression, not a list"))
-                continue
+                if value.paren:
+                    self.errors.append(Diagnostic(loc, "X105", f"`{name}` must be a scalar, a list `[…]` or an array expression, not a tuple"))
+                    continue
+                try:
+                    value = seq_to_array(value, lambda m: ExprError("X107", m))
+                except ExprError as e:
+                    self.errors.append(e.diagnostic(loc))
+                    continue
             if is_array(value):
                 full = self.full(value)
                 self.defines[name] = Define(name, index, text, loc, None, full, full)
@@ -475,10 +550,28 @@ class Scope:
         """Build a tree `parse` returned (with the source it returned)."""
         return _Builder(self, src, False).top(tree.body)
 
-    def suggest(self, name: str) -> str:
-        known = list(self.symbols) + list(self.defines) + list(self.functions) + list(CONSTANTS) + list(FUNCTION_NAMES)
-        close = difflib.get_close_matches(name, known, n=1)
-        return f"; did you mean `{close[0]}`?" if close else ""
+    def suggest(self, name: str, *, function: bool = False) -> str:
+        """`; did you mean `a` or `b`?` — the closest allowed names of the same kind
+        (functions for a call, values otherwise), and a one-line fix for common slips."""
+        if function:
+            known = list(self.functions) + list(FUNCTION_NAMES)
+        else:
+            known = list(self.symbols) + list(self.defines) + [c for c in CONSTANTS if c not in self.symbols]
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        if not close:
+            lowered = {k.lower(): k for k in known}
+            close = [lowered[name.lower()]] if name.lower() in lowered else []
+        hint = NAME_HINTS.get(name)
+        parts = []
+        if close:
+            names = [f"`{c}`" for c in close]
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+            parts.append(f"did you mean {listed}?")
+        if hint:
+            parts.append(hint)
+        if function and not close and not hint:
+            parts.append("the functions a check may call are listed in the README (\"The expression language\")")
+        return "".join(f"; {p}" for p in parts)
 
 
 def _indices(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -546,7 +639,7 @@ class _Builder:
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
                 raise self.err("X105", "`not` is only allowed in a claim", node)
-            operand = self.value(node.operand)
+            operand = self.vector(self.value(node.operand), node.operand)
             self.no_seq(operand, node)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp):
@@ -606,12 +699,20 @@ class _Builder:
         return v
 
     def binop(self, node: ast.BinOp) -> Value:
-        left = self.value(node.left)
-        right = self.value(node.right)
+        left = self.vector(self.value(node.left), node.left)
+        right = self.vector(self.value(node.right), node.right)
         self.no_seq(left, node.left)
         self.no_seq(right, node.right)
         op = _BINOPS[type(node.op)]
         la, ra = is_array(left), is_array(right)
+        if _is_list(left) and (
+            (op in ("*", "/") and _is_list(right) and left.shape == right.shape) or (op in ("+", "-", "**") and not ra)
+        ):
+            # lists of equal length, or a list and a number: entry by entry, as statistics
+            # formulas mean it (`(x - mean(x))**2`, `x*y`)
+            return self.elementwise(op, left, right, node)
+        if _is_list(right) and not la and op in ("+", "-"):
+            return self.elementwise(op, sp.ImmutableMatrix(right.shape[0], 1, [left] * right.shape[0]), right, node)
         try:
             if op in "+-":
                 if la != ra or (la and left.shape != right.shape):
@@ -645,6 +746,21 @@ class _Builder:
         except (sp.ShapeError, ValueError, TypeError) as e:
             raise self.err("X107", f"cannot compute `{op}` here: {e}", node) from None
 
+    def elementwise(self, op: str, left: sp.MatrixBase, right: object, node: ast.AST) -> Value:
+        rights = list(right) if is_array(right) else [right] * left.shape[0]
+        out = []
+        for a, b in zip(list(left), rights):
+            if op in ("+", "-"):
+                out.append(a + b if op == "+" else a - b)
+            elif op == "*":
+                out.append(a * b)
+            elif op == "/":
+                out.append(a / b)
+            else:
+                guard_power(a, b, lambda m: self.err("X106", m, node))
+                out.append(a**b)
+        return sp.ImmutableMatrix(left.shape[0], 1, out)
+
     def subscript(self, node: ast.Subscript) -> Value:
         base = self.value(node.value)
         indices = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -676,9 +792,15 @@ class _Builder:
             return scope.functions[name](*built)
         if name not in FUNCTION_NAMES:
             if name in scope.symbols or name in scope.defines:
-                raise self.err("X104", f"`{name}` is not a function; declare it under `functions:` to call it", node.func)
-            raise self.err("X104", f"unknown function `{name}`{scope.suggest(name)}", node.func)
-        handler = getattr(self, f"call_{name.lower()}", None)
+                raise self.err(
+                    "X104",
+                    f"`{name}` is not a function; for a product write `{name}*(…)`, or declare `{name}` under `functions:` to call it",
+                    node.func,
+                )
+            raise self.err("X104", f"unknown function `{name}`{scope.suggest(name, function=True)}", node.func)
+        if name in numfuncs.DISTRIBUTIONS:
+            return self.distribution(node)
+        handler = getattr(self, f"call_{name}", None) or getattr(self, f"call_{name.lower()}", None)
         if handler is not None:
             return handler(node)
         func = _UNARY[name]
@@ -773,6 +895,198 @@ class _Builder:
         return from_entries(shape, items)
 
 
+    # -- added functions: calculus, linear algebra, lists, rounding, statistics ----------
+    def variable(self, node: ast.AST, what: str) -> sp.Symbol:
+        """A declared scalar symbol to integrate, sum or take a limit over."""
+        var = self.value(node) if isinstance(node, (ast.Name, ast.Subscript)) else None
+        if not (isinstance(var, sp.Symbol) and var in self.scope.leaf_symbols):
+            raise self.err("X105", f"{what} runs over a declared symbol, e.g. `x`", node)
+        return var
+
+    def full_scalar(self, node: ast.AST, what: str) -> sp.Expr:
+        return self.scope.full(self.scalar(self.vector(self.value(node), node), node, what))
+
+    def call_integrate(self, node: ast.Call) -> sp.Expr:
+        """integrate(f, x) (an antiderivative) or integrate(f, x, a, b) (definite)."""
+        self.arity(node, 2, 4)
+        if len(node.args) == 3:
+            raise self.err("X105", "`integrate` takes (f, x) or (f, x, a, b)", node)
+        f = self.full_scalar(node.args[0], "`integrate`")
+        x = self.variable(node.args[1], "`integrate`")
+        if len(node.args) == 2:
+            return sp.integrate(f, x)
+        a, b = (self.full_scalar(n, "a bound of `integrate`") for n in node.args[2:])
+        return sp.integrate(f, (x, a, b))
+
+    def call_limit(self, node: ast.Call) -> sp.Expr:
+        """limit(f, x, a), two-sided; limit(f, x, a, right) or (…, left) for one side.
+
+        A two-sided limit whose sides differ does not exist: its value is `nan`, which a
+        "does not exist" choice recognises and any other use reports as undefined.
+        """
+        self.arity(node, 3, 4)
+        f = self.full_scalar(node.args[0], "`limit`")
+        x = self.variable(node.args[1], "`limit`")
+        a = self.full_scalar(node.args[2], "the point of `limit`")
+        direction = "+-"
+        if len(node.args) == 4:
+            side = node.args[3]
+            if not (isinstance(side, ast.Name) and side.id in ("left", "right")):
+                raise self.err("X105", "the side of a one-sided limit is `left` or `right`", side)
+            direction = "+" if side.id == "right" else "-"
+        if a.has(sp.oo, -sp.oo):
+            direction = "-" if a == sp.oo else "+"
+        try:
+            return sp.limit(f, x, a, dir=direction)
+        except ValueError:  # the one-sided limits differ
+            return sp.nan
+
+    def call_sum(self, node: ast.Call) -> sp.Expr:
+        """sum(list) adds the entries; Sum(f, k, a, b) is Σ f for k = a..b."""
+        if len(node.args) == 1:
+            return sp.Add(*self.items(node.args[0], f"`{node.func.id}`"))
+        if len(node.args) != 4:
+            raise self.err("X105", f"`{node.func.id}` takes a list, or (f, k, a, b) for Σ f over k = a..b", node)
+        f = self.full_scalar(node.args[0], "`Sum`")
+        k = self.variable(node.args[1], "`Sum`")
+        a, b = (self.full_scalar(n, "a bound of `Sum`") for n in node.args[2:])
+        if a.is_Integer and b.is_Integer and int(b) - int(a) > MAX_LIST_SUM:
+            raise self.err("X106", f"`Sum` over more than {MAX_LIST_SUM} terms", node)
+        return sp.summation(f, (k, a, b))
+
+    call_Sum = call_sum  # noqa: N815 - the check language's name
+
+    def items(self, node: ast.AST, what: str) -> list:
+        v = self.value(node)
+        if isinstance(v, Seq):
+            v = self.vector(v, node)
+        if not is_array(v):
+            raise self.err("X107", f"{what} needs a list or a vector, e.g. `[2, 4, 9]`", node)
+        return [self.scope.full(e) for e in entries(v)]
+
+    def call_mean(self, node: ast.Call) -> sp.Expr:
+        self.arity(node, 1, 1)
+        xs = self.items(node.args[0], "`mean`")
+        return sp.Add(*xs) / len(xs)
+
+    def call_variance(self, node: ast.Call) -> sp.Expr:
+        """The sample variance, Σ(x − x̄)²/(n − 1): what statistics courses call s²."""
+        self.arity(node, 1, 1)
+        xs = self.items(node.args[0], "`variance`")
+        if len(xs) < 2:
+            raise self.err("X107", "`variance` needs at least two values", node)
+        m = sp.Add(*xs) / len(xs)
+        return sp.Add(*[(x - m) ** 2 for x in xs]) / (len(xs) - 1)
+
+    def call_sd(self, node: ast.Call) -> sp.Expr:
+        return sp.sqrt(self.call_variance(node))
+
+    def square(self, node: ast.AST, what: str) -> sp.ImmutableMatrix:
+        v = self.vector(self.value(node), node)
+        if not (isinstance(v, sp.MatrixBase) and v.is_square):
+            raise self.err("X107", f"{what} needs a square matrix, not shape {lshape(v)}", node)
+        return self.scope.full(v)
+
+    def call_det(self, node: ast.Call) -> sp.Expr:
+        self.arity(node, 1, 1)
+        return self.square(node.args[0], "`det`").det()
+
+    def call_trace(self, node: ast.Call) -> sp.Expr:
+        self.arity(node, 1, 1)
+        return self.square(node.args[0], "`trace`").trace()
+
+    def call_dot(self, node: ast.Call) -> sp.Expr:
+        self.arity(node, 2, 2)
+        u, v = (self.vector(self.value(a), a) for a in node.args)
+        if not (is_array(u) and is_array(v)) or len(lshape(u)) != 1 or lshape(u) != lshape(v):
+            raise self.err("X107", f"`dot` needs two vectors of the same length, not {lshape(u)} and {lshape(v)}", node)
+        return sp.Add(*[a * b for a, b in zip(entries(u), entries(v))])
+
+    def whole(self, node: ast.AST, what: str, limit: int) -> sp.Expr:
+        """A scalar that, when it is a number, is a whole number no larger than `limit`."""
+        v = self.scalar(self.value(node), node, what)
+        full = self.scope.full(v)
+        if full.is_number:
+            if not full.is_Integer or full < 0:
+                raise self.err("X107", f"{what} needs a whole number ≥ 0, not {full}", node)
+            if full > limit:
+                raise self.err("X106", f"{what} of a number above {limit} is too large to compute", node)
+        return v
+
+    def call_factorial(self, node: ast.Call) -> sp.Expr:
+        self.arity(node, 1, 1)
+        return sp.factorial(self.whole(node.args[0], "`factorial`", MAX_FACTORIAL))
+
+    def call_binomial(self, node: ast.Call) -> sp.Expr:
+        self.arity(node, 2, 2)
+        n = self.whole(node.args[0], "`binomial`", MAX_FACTORIAL)
+        k = self.whole(node.args[1], "`binomial`", MAX_FACTORIAL)
+        return sp.binomial(n, k)
+
+    def call_round(self, node: ast.Call) -> sp.Expr:
+        """round(x, n): x to n decimals (half away from zero), exact once x is a number."""
+        self.arity(node, 2, 2)
+        x = self.scalar(self.value(node.args[0]), node.args[0], "`round`")
+        n = self.scope.full(self.value(node.args[1]))
+        if not (isinstance(n, sp.Integer) and 0 <= n <= numfuncs.MAX_ROUND_DECIMALS):
+            raise self.err("X105", f"`round(x, n)` needs a whole number of decimals n from 0 to {numfuncs.MAX_ROUND_DECIMALS}", node.args[1])
+        return numfuncs.Round(x, n)
+
+    def distribution(self, node: ast.Call) -> sp.Expr:
+        cls = numfuncs.DISTRIBUTIONS[node.func.id]
+        counts = sorted(cls.nargs)
+        if len(node.args) not in counts:
+            want = " or ".join(str(n) for n in counts)
+            raise self.err("X105", f"`{node.func.id}` takes {want} argument(s), not {len(node.args)}", node)
+        return cls(*[self.scalar(self.value(a), a, f"`{node.func.id}`") for a in node.args])
+
+    def call_dbinom(self, node: ast.Call) -> sp.Expr:
+        """P(X = k) for X ~ Binomial(n, p), exact."""
+        self.arity(node, 3, 3)
+        k = self.whole(node.args[0], "`dbinom`", MAX_LIST_SUM)
+        n = self.whole(node.args[1], "`dbinom`", MAX_FACTORIAL)
+        p = self.scalar(self.value(node.args[2]), node.args[2], "`dbinom`")
+        return sp.binomial(n, k) * p**k * (1 - p) ** (n - k)
+
+    def call_pbinom(self, node: ast.Call) -> sp.Expr:
+        """P(X ≤ k) for X ~ Binomial(n, p), exact: needs k and n as numbers."""
+        self.arity(node, 3, 3)
+        k = self.scope.full(self.whole(node.args[0], "`pbinom`", MAX_FACTORIAL))
+        n = self.scope.full(self.whole(node.args[1], "`pbinom`", MAX_FACTORIAL))
+        if not (k.is_Integer and n.is_Integer):
+            raise self.err("X105", "`pbinom(k, n, p)` needs k and n as numbers (defined or written out)", node)
+        p = self.scalar(self.value(node.args[2]), node.args[2], "`pbinom`")
+        return sp.Add(*[sp.binomial(n, i) * p**i * (1 - p) ** (n - i) for i in range(0, min(int(k), int(n)) + 1)])
+
+    # -- lists as vectors and matrices -------------------------------------------------
+    def vector(self, v: object, node: ast.AST) -> object:
+        """A list literal used in arithmetic: `[1, 2, 3]` is a column vector, `[[1, 2], [3, 4]]`
+        a matrix (rows). Tuples and anything else are returned unchanged."""
+        if not isinstance(v, Seq) or v.paren:
+            return v
+        return seq_to_array(v, lambda m: self.err("X107", m, node))
+
+
+def seq_to_array(v: Seq, fail: Callable[[str], Exception]) -> Value:
+    """A list of scalars → column vector; a list of equally long lists of scalars → matrix."""
+    if not v.items:
+        raise fail("an empty list has no value")
+    if all(_scalar(i) for i in v.items):
+        return sp.ImmutableMatrix(len(v.items), 1, list(v.items))
+    rows = [i for i in v.items if isinstance(i, Seq) and all(_scalar(x) for x in i.items)]
+    if len(rows) == len(v.items) and len({len(r.items) for r in rows}) == 1:
+        width = len(rows[0].items)
+        if len(rows) * width > MAX_ARRAY_ENTRIES:
+            raise fail(f"a matrix over {MAX_ARRAY_ENTRIES} entries")
+        return sp.ImmutableMatrix(len(rows), width, [x for r in rows for x in r.items])
+    raise fail("a matrix is a list of rows of equal length, e.g. `[[1, 2], [3, 4]]`")
+
+
+def _is_list(v: object) -> bool:
+    """A column vector of two or more entries: what a list literal `[…]` becomes."""
+    return isinstance(v, sp.MatrixBase) and v.shape[1] == 1 and v.shape[0] > 1
+
+
 def _scalar(v: object) -> bool:
     return not is_array(v) and not isinstance(v, Seq)
 
@@ -815,6 +1129,10 @@ def subst(expr: sp.Expr, mapping: dict) -> sp.Expr:
             else:
                 if isinstance(x, sp.Pow):
                     guard_power(args[0], args[1], fail)
+                elif isinstance(x, (sp.factorial, sp.binomial)) and any(
+                    a.is_Integer and abs(a) > MAX_FACTORIAL for a in args
+                ):
+                    raise fail(f"factorial or binomial of a number above {MAX_FACTORIAL} is too large to compute")
                 result = x.func(*args)
         memo[x] = result
         return result

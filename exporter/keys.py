@@ -46,6 +46,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
+from . import numfuncs
 from .diagnostics import CheckSummary, Diagnostic, Report
 from .expr import (
     BoolOp,
@@ -540,6 +541,8 @@ def _evaluate(expr: sp.Basic, env: dict) -> mpmath.mpc:
                     raise _Unevaluable("derivative")
                 orders[args.index(var)] += int(count)
             return _generic(e.expr.func.__name__, [ev(a) for a in args], orders)
+        if numfuncs.handles(e):
+            return _special(e, ev)
         if isinstance(e, sp.Subs):
             inner = dict(env)
             for var, point in zip(e.variables, e.point):
@@ -551,6 +554,14 @@ def _evaluate(expr: sp.Basic, env: dict) -> mpmath.mpc:
         return ev(expr)
     except (ZeroDivisionError, OverflowError, ValueError):
         raise _BadPoint from None
+
+
+def _special(e: sp.Basic, ev: Callable) -> mpmath.mpf:
+    """Distributions, round, floor, factorial, …: exporter.numfuncs computes them."""
+    try:
+        return numfuncs.mp_value(e, [_real(ev(a)) for a in e.args])
+    except numfuncs.Undecidable as why:
+        raise _Unevaluable(f"{type(e).__name__} ({why})") from None
 
 
 def _real(x) -> mpmath.mpf:

@@ -220,7 +220,10 @@ def test_shapes_are_checked() -> None:
     assert refused("diff(W[1,1], W)", sc).code == "X105"
     assert refused("jacobian(W*x, W[1,1] + 1)", sc).code == "X105"
     assert refused("[1, [2, 3]]", sc).code == "X107"
-    assert refused("[1, 2] + 1", sc).code == "X105"
+    assert refused("(1, 2) + 1", sc).code == "X105"  # a tuple is only compared
+    assert refused("[[1, 2], [3]]", sc).code == "X107"
+    assert refused("det([[1, 2, 3], [4, 5, 6]])", sc).code == "X107"
+    assert refused("[1, 2] * [1, 2, 3]", sc).code == "X107"
 
 
 def test_diff_variables() -> None:

@@ -1,0 +1,177 @@
+"""Issue 15's additions to the check language: for every new function or construct one
+question whose right key passes and the same question with the flags swapped, whose wrong
+key is caught (K101 at the wrong choice keyed correct, K102 at the right one keyed wrong)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from exporter.diagnostics import Collector
+from exporter.expr import ExprError, Scope
+from exporter.keys import check_questions
+from exporter.load import load_banks
+from exporter.model import Check, Loc
+
+# (what, check block in YAML flow style, right value, wrong value)
+CASES = [
+    ("integrate, definite", "{symbols: [x], quantity: 'integrate(x**2, x, 0, 3)'}", "9", "27"),
+    ("integrate, antiderivative", "{symbols: [x], quantity: 'integrate(2*x*exp(x**2), x)'}", "exp(x**2)", "x**2*exp(x**2)"),
+    ("integrate to oo", "{symbols: [x], quantity: 'integrate(exp(-2*x), x, 0, oo)'}", "1/2", "2"),
+    ("limit", "{symbols: [x], quantity: 'limit(sin(3*x)/x, x, 0)'}", "3", "1"),
+    ("limit, one side", "{symbols: [x], quantity: 'limit(abs(x)/x, x, 0, left)'}", "-1", "1"),
+    ("det", "{define: {A: '[[2, 1], [1, 3]]'}, quantity: 'det(A)'}", "5", "7"),
+    ("trace", "{define: {A: '[[2, 1], [1, 3]]'}, quantity: 'trace(A)'}", "5", "6"),
+    ("dot", "{define: {u: '[1, 2, 3]'}, quantity: 'dot(u, u)'}", "14", "6"),
+    ("factorial", "{quantity: 'factorial(5)'}", "120", "24"),
+    ("binomial", "{quantity: 'binomial(10, 3)'}", "120", "720"),
+    ("asin", "{quantity: 'asin(1/2)'}", "pi/6", "pi/3"),
+    ("acos", "{quantity: 'acos(0)'}", "pi/2", "0"),
+    ("atan", "{symbols: [x], quantity: 'diff(atan(x), x)'}", "1/(1 + x**2)", "1/(1 - x**2)"),
+    ("floor", "{quantity: 'floor(7/2)'}", "3", "4"),
+    ("ceiling", "{quantity: 'ceiling(7/2)'}", "4", "3"),
+    ("sum of a list", "{quantity: 'sum([1, 2, 3.5])'}", "6.5", "6"),
+    ("Sum over k", "{symbols: [k], quantity: 'Sum(k**2, k, 1, 10)'}", "385", "55"),
+    ("mean", "{define: {x: '[2, 4, 9]'}, quantity: 'mean(x)'}", "5", "4"),
+    ("variance (sample)", "{define: {x: '[2, 4, 9]'}, quantity: 'variance(x)'}", "13", "26/3"),
+    ("sd (sample)", "{define: {x: '[2, 4, 9]'}, quantity: 'sd(x)'}", "sqrt(13)", "sqrt(26/3)"),
+    ("round", "{quantity: 'round(35/12, 3)'}", "2.917", "2.916"),
+    ("pnorm", "{quantity: 'round(pnorm(1.96), 4)'}", "0.975", "0.025"),
+    ("pnorm, mean and sd", "{quantity: 'round(pnorm(130, 100, 15), 4)'}", "0.9772", "0.9773"),
+    ("qnorm", "{quantity: 'round(qnorm(0.975), 2)'}", "1.96", "1.64"),
+    ("dnorm", "{quantity: 'round(dnorm(0), 4)'}", "0.3989", "0.3990"),
+    ("pt", "{quantity: 'round(2*(1 - pt(2.1, 15)), 4)'}", "0.0531", "0.05"),
+    ("qt", "{quantity: 'round(qt(0.975, 182), 3)'}", "1.973", "1.96"),
+    ("pchisq", "{quantity: 'round(1 - pchisq(7.8147, 3), 3)'}", "0.05", "0.95"),
+    ("qchisq", "{quantity: 'round(qchisq(0.95, 3), 3)'}", "7.815", "7.814"),
+    ("pf", "{quantity: 'round(1 - pf(4.10, 2, 10), 2)'}", "0.05", "0.95"),
+    ("qf", "{quantity: 'round(qf(0.95, 2, 10), 3)'}", "4.103", "4.102"),
+    ("dbinom", "{quantity: 'dbinom(2, 5, 0.5)'}", "5/16", "1/4"),
+    ("pbinom", "{quantity: 'pbinom(2, 5, 1/2)'}", "1/2", "5/16"),
+    ("matrix literal", "{define: {A: '[[1, 2], [3, 4]]', v: '[1, 1]'}, quantity: 'A*v'}", "[3, 7]", "[4, 6]"),
+    ("list arithmetic", "{define: {x: '[1, 2, 3]', y: '[2, 0, 1]'}, quantity: 'sum(x*y) + sum(2*x - 1)'}", "14", "12"),
+    ("deviations", "{define: {x: '[2, 4, 9]'}, quantity: 'sum((x - mean(x))**2)'}", "26", "13"),
+    ("a matrix named E", "{define: {E: '[[0, 1], [1, 0]]'}, quantity: 'E*E'}", "[[1, 0], [0, 1]]", "[[0, 1], [1, 0]]"),
+]
+
+
+def question(check: str, right: str, wrong: str, *, swapped: bool) -> str:
+    return textwrap.dedent(f"""\
+        title: T
+        questions:
+          - id: q
+            type: multiple_choice
+            text: which?
+            choices:
+              - text: right
+                correct: {str(swapped is False).lower()}
+                value: "{right}"
+              - text: wrong
+                correct: {str(swapped).lower()}
+                value: "{wrong}"
+            check: {check}
+        """)
+
+
+def findings(tmp_path: Path, yaml_text: str) -> list:
+    f = tmp_path / "t.yaml"
+    f.write_text(yaml_text, encoding="utf-8")
+    banks, found = load_banks([str(f)])
+    assert found == [], [str(d) for d in found]
+    got = Collector()
+    check_questions(list(banks[0].questions), got, jobs=1)
+    return got.items
+
+
+@pytest.mark.parametrize("what, check, right, wrong", CASES, ids=[c[0] for c in CASES])
+def test_right_key_passes_and_wrong_key_is_caught(tmp_path: Path, what: str, check: str, right: str, wrong: str) -> None:
+    assert findings(tmp_path, question(check, right, wrong, swapped=False)) == []
+    found = findings(tmp_path, question(check, right, wrong, swapped=True))
+    assert sorted(d.code for d in found) == ["K101", "K102"], [str(d) for d in found]
+    k101 = next(d for d in found if d.code == "K101")
+    assert "choice B is keyed correct" in k101.message
+
+
+def build(text: str, symbols=("x",), define=()) -> object:
+    L = Loc("b.yaml", 1, 1)
+    scope = Scope(Check(loc=L, symbols=tuple((s, ()) for s in symbols), define=tuple((n, e, L) for n, e in define)))
+    assert scope.errors == []
+    return scope.build(text)
+
+
+def error(text: str, **kw) -> ExprError:
+    with pytest.raises(ExprError) as info:
+        build(text, **kw)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    "text, code, fix",
+    [
+        ("e**x", "X103", "e**x is written `exp(x)`"),
+        ("2*π*x", "X102", "`π`: write `pi`"),
+        ("3x**2", "X101", "write `3*x…`"),
+        ("x^2", "X102", "write `**`"),
+        ("2(x + 1)", "X102", "write `2*(…)` for a product"),
+        ("x(x + 1)", "X104", "write `x*(…)`"),
+        ("integrat(x, x)", "X104", "did you mean `integrate`?"),
+        ("ceil(x)", "X104", "write `ceiling(x)`"),
+        ("frobnicate(x)", "X104", "listed in the README"),
+        ("√x", "X101", "write `sqrt(x)`"),
+    ],
+)
+def test_slips_get_a_one_line_fix(text: str, code: str, fix: str) -> None:
+    err = error(text)
+    assert err.code == code and fix in err.message, err.message
+
+
+def test_unknown_names_list_several_close_ones() -> None:
+    err = error("alph + 1", symbols=("alpha", "alpha1", "alpha2"))
+    assert "did you mean `alpha`, " in err.message and "`alpha1`" in err.message and "`alpha2`" in err.message
+
+
+def test_domains_and_bounds() -> None:
+    import sympy as sp
+
+    assert build("qt(1.5, 3)") is sp.nan  # not a probability
+    assert build("qchisq(0.5, -1)") is sp.nan
+    assert error("factorial(100000)").code == "X106"  # refused before sympy computes it
+    assert error("factorial(2.5)").code == "X107"
+    assert error("round(x, 40)").code == "X105"
+    assert error("det([[1, 2, 3], [4, 5, 6]])").code == "X107"
+    assert error("integrate(x, 2)").code == "X105"
+    assert error("limit(1/x, x, 0, up)").code == "X105"
+    assert error("Sum(x, x, 1, 10**9)").code == "X106"
+    assert error("qt(0.9)").code == "X105"
+
+
+def test_limit_that_does_not_exist_is_undefined(tmp_path: Path) -> None:
+    yaml_text = question("{symbols: [x], quantity: 'limit(abs(x)/x, x, 0)'}", "1", "-1", swapped=False)
+    (d,) = findings(tmp_path, yaml_text)
+    assert d.code == "K112"
+
+
+def test_readme_table_lists_every_function() -> None:
+    from exporter.expr import CONSTANTS, FUNCTION_NAMES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The expression language", 1)[1].split("\n### ", 1)[0]
+    for name in FUNCTION_NAMES + tuple(CONSTANTS):
+        assert f"`{name}" in section, f"`{name}` is not in the README's table of the expression language"
+
+
+def test_a_given_cannot_make_a_huge_factorial(tmp_path: Path) -> None:
+    yaml_text = textwrap.dedent("""\
+        title: T
+        questions:
+          - id: q
+            type: numerical
+            text: n!
+            answer: 1
+            tolerance: 0
+            check: {symbols: [n], given: {n: 1000000}, quantity: 'factorial(n)'}
+        """)
+    (d,) = findings(tmp_path, yaml_text)
+    assert d.code == "X106" and "too large" in d.message
