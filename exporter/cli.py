@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__, identity, pipeline, readers, report
+from .codes import lookup
 from .diagnostics import Diagnostic
 from .load import PathError, load_banks
 from .pipeline import DEFAULT_BANK, DEFAULT_QUIZZES
@@ -25,6 +26,14 @@ def _targets(value: str) -> list[str]:
     unknown = [n for n in names if n not in TARGETS]
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown target {', '.join(unknown) or '(none)'}; choose from {','.join(TARGETS)}")
+    return names
+
+
+def _codes(value: str) -> list[str]:
+    names = [n.strip().upper() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if lookup(n) is None]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown finding code {', '.join(unknown) or '(none)'} (see the README's code tables)")
     return names
 
 
@@ -40,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", metavar="S", help="term seed for the variants of parametrised questions "
                         "(overrides the `seed:` of every bank and quiz)")
         sp.add_argument("--no-cache", action="store_true", help="neither read nor write .qbank-cache/ (results of earlier runs)")
+        sp.add_argument("--ignore", metavar="CODE", action="append", type=_codes, default=[],
+                        help="drop findings with these codes (comma-separated; may be repeated)")
+        sp.add_argument("--warnings-as-errors", action="store_true",
+                        help="count warnings as errors: exit 1, and build writes nothing")
         sp.add_argument("--quizzes", metavar="DIR", help=f"quiz files to check and build (default: {DEFAULT_QUIZZES}/ "
                         "if it exists and no PATH is given)")
 
@@ -86,6 +99,8 @@ def _check(args: argparse.Namespace) -> pipeline.CheckResult:
         jobs=args.jobs,
         timeout=args.timeout,
         progress=report.Progress(),
+        ignore=[c for group in args.ignore for c in group],
+        warnings_as_errors=args.warnings_as_errors,
     )
 
 

@@ -1,27 +1,19 @@
 """Findings, in the one format every stage reports: `path:line:col: CODE message`.
 
-Codes are grouped by the stage that raises them, so a CI log says where to look:
-
-    E0xx  the file itself: unreadable, not UTF-8, empty, tabs, YAML syntax, duplicate keys
-    E1xx  the bank's JSON Schema          E2xx  bank rules the schema cannot state
-    L1xx  stable identity (bank/qbank.lock, retired ids)
-    X1xx  a check expression that is unsafe or does not parse (nothing is executed)
-    K1xx  answer keys sympy disagrees with, or cannot decide
-    V1xx  variants of parametrised questions    Q1xx/Q2xx  quiz files
-    F1xx  figures (missing, outside the bank, too big, wrong type, no alt text)
-    C/M/G 1xx errors and 2xx warnings of the Canvas, Moodle XML and GIFT writers
-
-The README lists every code with what to do about it.
+What a code means, and how severe it is, is declared once in `exporter.codes`; a finding
+carries its subject (question, variant, quiz) and related locations as fields, so
+reports, the cache and JUnit never have to parse them back out of the message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Literal
+from dataclasses import dataclass, field
+from typing import Callable
 
+from .codes import Severity, severity_of
 from .model import Loc
 
-Severity = Literal["error", "warning"]
+__all__ = ["CheckSummary", "Collector", "Diagnostic", "Report", "Severity"]
 
 
 @dataclass(frozen=True, order=True)
@@ -29,11 +21,31 @@ class Diagnostic:
     loc: Loc
     code: str
     message: str
-    severity: Severity = "error"
+    # None: the code's severity in exporter.codes (the usual case); given explicitly only
+    # to promote a warning (`--warnings-as-errors`)
+    severity: Severity = field(default=None)  # type: ignore[assignment]
+    question: str | None = None  # the id of the question it is about (a variant's own id)
+    variant: str | None = None  # which variant, as messages name it: `q-v2 (a=3)`
+    quiz: str | None = None  # the quiz whose output it is about (writers)
+    related: tuple[Loc, ...] = ()  # other places involved (the first of two duplicates, …)
+
+    def __post_init__(self) -> None:
+        if self.severity is None:
+            object.__setattr__(self, "severity", severity_of(self.code))
+
+    @property
+    def text(self) -> str:
+        """The message with its subject: what a person reads after the code."""
+        prefix = ""
+        if self.quiz is not None:
+            prefix += f"quiz `{self.quiz}`: "
+        if self.variant is not None:
+            prefix += f"variant {self.variant}: "
+        return prefix + self.message
 
     def __str__(self) -> str:
         tag = "" if self.severity == "error" else "warning: "
-        return f"{self.loc}: {self.code} {tag}{self.message}"
+        return f"{self.loc}: {self.code} {tag}{self.text}"
 
 
 Report = Callable[[Diagnostic], None]

@@ -274,7 +274,7 @@ class Figures:
         if isinstance(found, FigureError):
             if (src, loc) not in self._reported:
                 self._reported.add((src, loc))
-                self.report(Diagnostic(loc, found.code, found.message, "error"))
+                self.report(Diagnostic(loc, found.code, found.message))
             return None
         taken = self._used.get(found.path)
         if taken is not None and taken.data != found.data:

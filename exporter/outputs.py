@@ -44,7 +44,7 @@ def _outputs_of(bank: Bank, report: Report, *, quiz: bool, writers: Sequence[Mod
     def quiz_sink(d: Diagnostic) -> None:
         # A writer locates its findings at the bank lines of a question, but in a quiz the
         # cause may be the quiz (its `points:`): say which output the finding is about.
-        report(replace(d, message=f"quiz `{bank.name}`: {d.message}"))
+        report(replace(d, quiz=bank.name))
 
     sink = quiz_sink if quiz else report
     return [

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import figures, identity, quizzes as quiz_files, report, variants
+from .codes import ALIASES, CODES
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, bank_files, load_banks
 from .model import Bank, Question
@@ -51,6 +52,7 @@ class CheckResult:
     timings: Timings = field(default_factory=dict)
     cache_stats: dict[str, object] = field(default_factory=dict)  # "load"/"check" → CacheStats
     jobs: int = 0
+    policy: Policy = field(default_factory=lambda: Policy())
 
     @property
     def ok(self) -> bool:
@@ -80,6 +82,28 @@ class BuildResult:
     @property
     def ok(self) -> bool:
         return self.built and not self.problems
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What CI asked of the findings: codes to drop, and whether warnings fail the run."""
+
+    ignore: frozenset[str] = frozenset()
+    warnings_as_errors: bool = False
+
+    @classmethod
+    def of(cls, ignore: Sequence[str] = (), warnings_as_errors: bool = False) -> Policy:
+        codes = {ALIASES.get(c, c) for c in ignore}
+        unknown = sorted(c for c in codes if c not in CODES)
+        if unknown:
+            raise ValueError(f"unknown finding code(s): {', '.join(unknown)}")
+        return cls(frozenset(codes), warnings_as_errors)
+
+    def apply(self, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+        kept = [d for d in diagnostics if d.code not in self.ignore]
+        if self.warnings_as_errors:
+            kept = [replace(d, severity="error") if d.severity == "warning" else d for d in kept]
+        return kept
 
 
 @contextmanager
@@ -122,6 +146,8 @@ def check(
     jobs: int = 0,
     timeout: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
+    ignore: Sequence[str] = (),
+    warnings_as_errors: bool = False,
 ) -> CheckResult:
     """Load, validate and key-check a bank (and its quizzes); never raises for bad bank
     content — every problem is a Diagnostic in the result. Raises `PathError` for a path
@@ -130,10 +156,13 @@ def check(
     `paths`: bank files or folders (default `bank/`). `quizzes`: a folder of quiz files,
     None for none, or AUTO. `cache`: False for none, True for the default folder, or a
     folder. `jobs=0`: one sympy worker per core. `progress(done, total)` is called as
-    answer keys are checked.
+    answer keys are checked. `ignore`: codes to drop (here and in `build`);
+    `warnings_as_errors`: count warnings as errors (a build then writes nothing).
+    Raises ValueError for an unknown code in `ignore`.
     """
     from .cache import CachedChecker, LoadCache
 
+    policy = Policy.of(ignore, warnings_as_errors)
     given = [os.fspath(p) for p in paths] if paths else []
     paths = given or [DEFAULT_BANK]
     timings: Timings = {}
@@ -178,7 +207,7 @@ def check(
             counts = checker.run(questions, findings, file_keys=loads.file_keys, **options)  # type: ignore[arg-type]
             stats = {"load": loads.stats, "check": checker.stats}
     everything = list(dict.fromkeys(diagnostics + made.items + findings.items))  # a quiz may repeat a variant's error
-    diagnostics = _order(everything)
+    diagnostics = _order(policy.apply(everything))
     summary = report.Summary(
         questions=len(questions),
         checked=counts.checked,
@@ -188,7 +217,7 @@ def check(
         warnings=sum(d.severity == "warning" for d in diagnostics),
         files=files,
     )
-    return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs)
+    return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs, policy)
 
 
 def build(
@@ -220,13 +249,13 @@ def build(
     with _timed(timings, "render"):
         outputs = render_stage.render(result.expanded, written, result.quizzes, jobs=jobs or os.cpu_count() or 1, writers=writers)
     # the variants of a question share its lines, so a writer may say the same thing of each
-    found = _order(list(dict.fromkeys(written.items)))
+    found = _order(result.policy.apply(list(dict.fromkeys(written.items))))
     summary.errors += sum(d.severity == "error" for d in found)
     summary.warnings += sum(d.severity == "warning" for d in found)
     diagnostics = list(result.diagnostics) + found
     lock_file = result.lock_file
     new_lock = identity.serialise(identity.updated(result.banks, identity.read(lock_file)))
-    built = not written.errors
+    built = not any(d.severity == "error" for d in found)
     res = BuildResult(out, outputs, diagnostics, summary, new_lock, built=built, timings=timings)
     if not built:
         return res

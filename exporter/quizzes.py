@@ -293,7 +293,7 @@ class _Assembler:
                     self.report(Diagnostic(item.loc, W_GROUP_POINTS, f"the questions of group `{item.group}` are worth "
                                            f"different points ({', '.join(f'{p:g}' for p in distinct)}); every question an "
                                            f"LMS picks from a group is worth the same: each will count {distinct[-1]:g} "
-                                           "(give the group `points:` to choose)", "warning"))
+                                           "(give the group `points:` to choose)"))
                 points = distinct[-1]
             made = [dataclasses.replace(q, points=points, category=(item.group,)) for q in members]
             questions.extend(made)

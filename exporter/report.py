@@ -61,7 +61,11 @@ def as_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
                     "column": d.loc.col,
                     "code": d.code,
                     "severity": d.severity,
-                    "message": d.message,
+                    "message": d.text,
+                    "question": d.question,
+                    "variant": d.variant,
+                    "quiz": d.quiz,
+                    "related": [{"path": r.path, "line": r.line, "column": r.col} for r in d.related],
                 }
                 for d in diagnostics
             ],
@@ -86,7 +90,7 @@ def github(diagnostics: Sequence[Diagnostic], out: IO[str]) -> None:
             f"file={_escape_command(d.loc.path, prop=True)},line={d.loc.line},"
             f"col={d.loc.col},title={_escape_command(d.code, prop=True)}"
         )
-        print(f"::{kind} {props}::{_escape_command(d.message)}", file=out)
+        print(f"::{kind} {props}::{_escape_command(d.text)}", file=out)
 
 
 def owner(d: Diagnostic, questions_by_file: dict[str, list[Question]]) -> Question | None:
@@ -125,7 +129,7 @@ def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Sum
             found = [d for d in per_case.get((path, case_id), ()) if d.severity == "error"]
             if found:
                 failures += 1
-                failure = etree.SubElement(case, "failure", message=found[0].message, type=found[0].code)
+                failure = etree.SubElement(case, "failure", message=found[0].text, type=found[0].code)
                 failure.text = "\n".join(str(d) for d in found)
             elif q is not None and q.check is not None and q.check.is_manual:
                 skipped = etree.SubElement(case, "skipped", message=f"manual check: {q.check.manual}")

@@ -263,20 +263,25 @@ def variant_count(params: Parameters) -> int:
 # --------------------------------------------------------------------------- expansion
 
 
-def label(q: Question) -> str:
-    """`variant diff-x-v2 (s=0.8)`: how messages name a variant."""
+def variant_name(q: Question) -> str:
+    """`diff-x-v2 (s=0.8)`: how messages name a variant (Diagnostic.variant)."""
     values = ", ".join(f"{n}={v}" for n, v in q.variant_values)
-    return f"variant {q.id} ({values})" if values else f"variant {q.id}"
+    return f"{q.id} ({values})" if values else q.id
+
+
+def label(q: Question) -> str:
+    """`variant diff-x-v2 (s=0.8)`."""
+    return f"variant {variant_name(q)}"
 
 
 def labelled(report: Report, q: Question) -> Report:
-    """A report that prefixes every message with which variant it is about."""
+    """A report whose findings say which variant they are about."""
     if q.variant_of is None:
         return report
-    prefix = label(q)
+    which = variant_name(q)
 
     def sink(d: Diagnostic) -> None:
-        report(dataclasses.replace(d, message=f"{prefix}: {d.message}"))
+        report(dataclasses.replace(d, question=d.question or q.id, variant=which))
 
     return sink
 

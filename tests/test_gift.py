@@ -478,7 +478,7 @@ def test_points_combined_feedback_and_bad_tags_are_located_warnings() -> None:
     got = sorted((d.code, d.loc, d.severity) for d in report.items)
     assert got == sorted([
         ("G201", base.loc, "warning"),
-        ("G202", base.loc, "warning"), ("G202", base.loc, "warning"), ("G202", base.loc, "warning"),
+        ("W201", base.loc, "warning"), ("W201", base.loc, "warning"), ("W201", base.loc, "warning"),
         ("G203", base.loc, "warning"), ("G203", base.loc, "warning"),
     ])
     assert "[tag:ok]" in text and "a<b" not in text and "[tag:" + "x" * 60 + "]" in text
@@ -491,7 +491,7 @@ def test_partial_feedback_of_true_false_and_numerical_is_warned() -> None:
     warned = {(d.code, d.loc) for d in report.warnings}
     tf = next(x for x in bank.questions if x.id == "tf-false")
     mc = next(x for x in bank.questions if x.id == "mc")
-    assert ("G202", tf.loc) in warned and ("G202", mc.loc) in warned
+    assert ("W201", tf.loc) in warned and ("W201", mc.loc) in warned
     assert report.errors == []
 
 

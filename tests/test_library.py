@@ -80,3 +80,25 @@ def test_stage_timings_are_reported(repo_copy: Path) -> None:
     assert {"load", "lock", "figures", "variants", "quizzes", "check"} <= set(result.timings)
     built = exporter.build(result, "out")
     assert {"render", "write"} <= set(built.timings)
+
+
+def test_ignore_and_warnings_as_errors(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The repository's quiz gives GIFT points it cannot say: G201 warnings."""
+    assert main(["build", "-j", "1", "--no-cache", "-o", "out"]) == 0
+    assert "G201 warning" in capsys.readouterr().err
+    # CI that wants a clean log: nothing written is lost, the build still succeeds
+    assert main(["build", "-j", "1", "--no-cache", "-o", "out2", "--ignore", "G201"]) == 0
+    assert "G201" not in capsys.readouterr().err
+    # CI that wants no warnings at all: the build fails and writes nothing
+    assert main(["build", "-j", "1", "--no-cache", "-o", "out3", "--warnings-as-errors"]) == 1
+    err = capsys.readouterr().err
+    assert "G201 quiz" in err and "left as it was" in err
+    assert not (repo_copy / "out3").exists()
+    assert main(["check", "-j", "1", "--no-cache", "--warnings-as-errors", "--ignore", "G201"]) == 0
+
+
+def test_ignore_accepts_an_old_code_for_its_merged_one(repo_copy: Path) -> None:
+    result = exporter.check(cache=False, jobs=1, ignore=["C202"])  # merged into W201
+    assert "W201" in result.policy.ignore
+    with pytest.raises(ValueError, match="Z999"):
+        exporter.check(cache=False, jobs=1, ignore=["Z999"])

@@ -688,7 +688,7 @@ def test_unsupported_feedback_is_a_warning_not_dropped_silently():
         feedback=Feedback(correct="c", partial="p", incorrect="i"),
     )
     data, report = write(one_question_bank(q))
-    assert [(d.code, d.severity) for d in report.items] == [("M201", "warning")] * 3
+    assert [(d.code, d.severity) for d in report.items] == [("W201", "warning")] * 3
     assert len(questions(parse(data))) == 1
 
 

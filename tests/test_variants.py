@@ -148,7 +148,7 @@ def test_a_distractor_equal_to_the_key_is_a_finding_naming_the_variant(tmp_path:
     assert len(found) == 1, [str(d) for d in found]
     (d,) = found
     assert d.code == "K102"
-    assert d.message.startswith("variant scaled-square-v2 (a=2): choice C is keyed incorrect, but it equals the key")
+    assert d.text.startswith("variant scaled-square-v2 (a=2): choice C is keyed incorrect, but it equals the key")
     template = load(tmp_path, body.replace("a: [1, 3]", "a: [1, 2, 3]"))[0].questions[0]
     assert d.loc == template.choices[2].correct_loc  # where the wrong flag is, in the template
 
@@ -199,7 +199,7 @@ def test_duplicate_options_in_one_variant_are_reported(tmp_path: Path) -> None:
     got = Collector()
     expand(banks, report=got)
     (d,) = got.items
-    assert d.code == "V102" and d.message.startswith("variant same-text-v1 (s=0.5): choices A and B both read `0.5`")
+    assert d.code == "V102" and d.text.startswith("variant same-text-v1 (s=0.5): choices A and B both read `0.5`")
 
 
 # --------------------------------------------------------------------------- seeds

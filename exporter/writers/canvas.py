@@ -138,8 +138,7 @@ E_TEXT_TOO_LONG = "C102"
 E_IDENT = "C103"
 E_NUMBER = "C104"
 W_TINY_NUMBER = "C201"
-W_PARTIAL_FEEDBACK = "C202"
-W_ESSAY_FEEDBACK = "C203"
+W_PARTIAL_FEEDBACK = W_ESSAY_FEEDBACK = "W201"  # one code for feedback any target drops
 W_MATCH_PLAIN = "C204"
 W_MATCH_DUPLICATE = "C205"
 E_GROUP = "C111"
@@ -343,10 +342,10 @@ class _CanvasWriter:
     # -- reporting and text
 
     def error(self, loc: Loc, code: str, message: str) -> None:
-        self.report(Diagnostic(loc, code, message, "error"))
+        self.report(Diagnostic(loc, code, message))
 
     def warning(self, loc: Loc, code: str, message: str) -> None:
-        self.report(Diagnostic(loc, code, message, "warning"))
+        self.report(Diagnostic(loc, code, message))
 
     def html(self, markdown: str) -> str:
         return to_html(markdown, self.style, images=self.figure_src)

@@ -81,7 +81,7 @@ E_IDNUMBER = "G105"
 E_CATEGORY = "G106"
 W_SKIPPED = "G200"
 W_POINTS = "G201"
-W_FEEDBACK = "G202"
+W_FEEDBACK = "W201"  # one code for feedback any target drops
 W_TAG = "G203"
 W_MATCH_PLAIN = "G204"
 W_MATCH_SIZE = "G205"
@@ -182,7 +182,7 @@ class _Writer:
         self.figures = Figures(self.bank, self.report)
 
     def warn(self, loc: Loc, code: str, message: str) -> None:
-        self.pending.append(Diagnostic(loc, code, message, "warning"))
+        self.pending.append(Diagnostic(loc, code, message))
 
     def flush(self) -> None:
         for diagnostic in self.pending:
@@ -271,7 +271,6 @@ class _Writer:
                 self.bank_loc, W_CATEGORY_TOP,
                 "a first-level category named 'top' is skipped by Moodle's importer (it takes "
                 "it for its own hidden top category); rename it",
-                "warning",
             ))
         # escapedchar_pre() turns `\\` into `\` here too, but nothing turns `\:` etc. back.
         return f"$CATEGORY: {category_path(names).replace(chr(92), chr(92) * 2)}\n"
@@ -521,12 +520,11 @@ class _Writer:
                     self.report(Diagnostic(
                         exc.loc, W_SKIPPED,
                         f"question '{q.id}' is left out of the GIFT export: {exc.reason}",
-                        "warning",
                     ))
                     continue
                 except Refused as exc:
                     self.pending.clear()
-                    self.report(Diagnostic(exc.loc, exc.code, exc.message, "error"))
+                    self.report(Diagnostic(exc.loc, exc.code, exc.message))
                     continue
                 self.flush()
             category = self.category(path) if written else None

@@ -72,7 +72,7 @@ E_NUMBER = "M105"
 E_MISSING = "M106"
 E_CONTROL_CHAR = "M107"
 E_CATEGORY = "M108"
-W_FEEDBACK = "M201"
+W_FEEDBACK = "W201"  # one code for feedback any target drops
 W_MATCH_PLAIN = "M202"
 W_MATCH_SIZE = "M203"
 W_TAG = "M204"
@@ -113,10 +113,10 @@ class _Writer:
     # -- reporting ------------------------------------------------------------------
 
     def error(self, loc: Loc, code: str, message: str) -> None:
-        self.report(Diagnostic(loc, code, message, "error"))
+        self.report(Diagnostic(loc, code, message))
 
     def warning(self, loc: Loc, code: str, message: str) -> None:
-        self.report(Diagnostic(loc, code, message, "warning"))
+        self.report(Diagnostic(loc, code, message))
 
     def clean(self, text: str, loc: Loc) -> str:
         """`text` without characters XML cannot hold (each one reported as an error)."""

@@ -1,0 +1,293 @@
+"""Every finding code qbank can report, declared once, as data (like mypy's `ErrorCode`).
+
+A code's severity is decided here, not at the call that reports it, so `--ignore`,
+`--warnings-as-errors`, the README's tables and the JSON report all agree with what the
+code means. A stage that reports a new kind of problem adds one `Code(...)` row below and
+a row to the README table of its section (tests/test_codes.py checks both directions).
+
+Families, by the stage that reports them (a CI log says where to look):
+
+    E0xx  reading a file: unreadable, not UTF-8, empty, tabs, YAML syntax, duplicate keys
+    E1xx  the bank's JSON Schema          E2xx  bank rules the schema cannot state
+    L1xx  stable identity (bank/qbank.lock, retired ids)
+    X1xx  a check expression that is unsafe or does not parse (nothing is executed)
+    K1xx  answer keys sympy disagrees with, or cannot decide
+    V1xx  variants of parametrised questions    Q1xx/Q2xx  quiz files
+    F1xx  figures (missing, outside the bank, too big, wrong type, no alt text)
+    W2xx  something a target (any writer) cannot carry
+    C/M/G 1xx errors and 2xx warnings of the Canvas, Moodle XML and GIFT writers
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity
+    stage: str  # read, schema, bank, lock, expression, keys, variants, quizzes, figures, or a target
+    summary: str  # what the problem is, in one line
+    action: str  # what to do about it
+
+
+def _registry(*codes: Code) -> dict[str, Code]:
+    table: dict[str, Code] = {}
+    for c in codes:
+        if c.code in table:
+            raise ValueError(f"finding code {c.code} declared twice")
+        table[c.code] = c
+    return table
+
+
+CODES: dict[str, Code] = _registry(
+    # --- reading a file (exporter/yamlsource.py, load.py)
+    Code("E000", "error", "read", "the file cannot be read", "check that it exists and its permissions"),
+    Code("E001", "error", "read", "YAML syntax error",
+         "fix the YAML at that spot (quote text starting with `!`, `*`, `&`, `[`, `{`)"),
+    Code("E002", "error", "read", "not UTF-8", "save the file as UTF-8"),
+    Code("E003", "error", "read", "empty file", "add `title:` and `questions:` or delete the file"),
+    Code("E004", "error", "read", "tab in indentation", "indent with spaces"),
+    Code("E005", "error", "read", "duplicate key (YAML keeps only the last)", "merge or delete one of them"),
+    Code("E006", "error", "read", "unsupported YAML (merge keys, non-text keys, unreadable values)", "write the fields out"),
+    # --- the JSON Schema (schema/bank.schema.json)
+    Code("E100", "error", "schema", "any other schema rule", "the message quotes the schema: follow it"),
+    Code("E101", "error", "schema", 'unknown field (with a "did you mean")', "fix the spelling or remove it"),
+    Code("E102", "error", "schema", "missing required field", "add it; the message says which type needs it"),
+    Code("E103", "error", "schema", "wrong type of value", "e.g. `points: one` → `points: 1`"),
+    Code("E104", "error", "schema", 'value not in the allowed list (with a "did you mean")',
+         "e.g. `type: numericle` → `numerical`"),
+    Code("E105", "error", "schema", "malformed id, symbol or tag", "ids are lower-case `a-z 0-9 . _ -`"),
+    Code("E106", "error", "schema", "wrong number of `correct: true` choices",
+         "one for `multiple_choice`, at least one for `multiple_answers`"),
+    Code("E107", "error", "schema", "too few items (choices, answers, pairs)", "add them"),
+    Code("E108", "error", "schema", "the same item listed twice", "remove the repeat"),
+    Code("E109", "error", "schema", "number out of range (`tolerance < 0`, `points ≤ 0`)", "fix the number"),
+    Code("E110", "error", "schema", "empty text", "write it"),
+    Code("E111", "error", "schema", "text too long", "shorten it"),
+    Code("E112", "error", "schema", "a field the question's type does not use", "remove it or change `type`"),
+    Code("E113", "error", "schema", "a choice with both `value` and `claim`", "keep one"),
+    Code("E114", "error", "schema", "a `check` that checks nothing", "give `quantity`/`claim`, or `manual: <reason>`"),
+    # --- bank rules the schema cannot state (load.py, variants.py)
+    Code("E201", "error", "bank", "id used twice across the bank", "give the later question a new id"),
+    Code("E202", "error", "bank", "two options with the same text", "students could not tell them apart: reword one"),
+    Code("E203", "error", "bank", "a `numerical` answer that is `true`/`false`", "give a number"),
+    Code("E204", "error", "bank", "a name declared as both symbol and function", "rename one"),
+    Code("E205", "error", "bank", "a parameter value, or a range bound, that is not a finite number", "give a finite number"),
+    Code("E206", "error", "bank", "a range that ends before it starts, or has more than 1000 values",
+         "fix the bounds or the step"),
+    Code("E207", "error", "bank", "a name that is both a parameter and a derived name, or also declared in the check",
+         "rename one of them"),
+    Code("E208", "error", "bank", "`{{…}}` in a check expression", "use the parameter's name itself in checks"),
+    Code("E209", "error", "bank",
+         "`{{name}}` naming no parameter or derived value (or in a question without `parameters:`); "
+         "a string `answer` that names none",
+         "fix the name or declare it under `parameters:`"),
+    Code("E210", "error", "bank", "`count` larger than the number of combinations", "lower `count` or add values"),
+    # --- stable identity (identity.py)
+    Code("L101", "error", "lock", "a released id is gone from the bank",
+         "restore it, or list it under `retired: [id]` at the top of its bank file"),
+    Code("L102", "error", "lock", "a released question's key, type or check changed",
+         "a different question: new id, retire the old one; a correction of the same question: `qbank lock --accept ID`"),
+    Code("L103", "error", "lock", "a retired id is used again", "give the question a new id"),
+    # --- check expressions (expr.py)
+    Code("X101", "error", "expression", "the expression does not parse, or is too long / too deeply nested",
+         "fix the syntax at the column shown, or split the expression with `define`"),
+    Code("X102", "error", "expression", "syntax that is not allowed (attribute access, `_names`, lambdas, strings, …)",
+         "write it with the check language's operators and functions"),
+    Code("X103", "error", "expression", "unknown name (not declared under `symbols`, `functions` or `define`)",
+         "declare it, or fix the spelling"),
+    Code("X104", "error", "expression", "unknown function, or a call of something that is not a function",
+         "use a function the check language knows, or declare it under `functions`"),
+    Code("X105", "error", "expression", "wrong use: argument count, comparison outside a claim, bad `diff` variable",
+         "fix the call as the message says"),
+    Code("X106", "error", "expression", "a number or array too large to compute safely", "use smaller numbers or shapes"),
+    Code("X107", "error", "expression", "shapes or indices that do not fit (matrix product, index out of range)",
+         "fix the shapes or the index"),
+    Code("X108", "error", "expression", "a bad declaration (built-in or duplicate name, unusable shape)",
+         "rename it or fix its shape"),
+    # --- answer keys (keys.py)
+    Code("K101", "error", "keys", "a `correct:` flag (or a true/false `answer`) disagrees with sympy",
+         "fix the key (or the check, if the check is what is wrong)"),
+    Code("K102", "error", "keys", "a distractor equals the key", "change the distractor"),
+    Code("K103", "error", "keys", "a numerical `answer` is outside its `tolerance` of the computed value",
+         "fix the answer, or the tolerance"),
+    Code("K104", "error", "keys", "sympy can neither prove nor refute an equality or claim",
+         "give `given:` values, simpler forms, or `check: manual`"),
+    Code("K105", "error", "keys", "a choice without `value` or `claim` in a machine-checked question",
+         "give every choice a `value` or a `claim`"),
+    Code("K106", "error", "keys", "a question without `check`", "add a `check` block, or `check: {manual: <reason>}`"),
+    Code("K107", "error", "keys", "a check that does not fit the question type (e.g. no `quantity`)",
+         "give the check what the type needs"),
+    Code("K108", "error", "keys", "the check did not finish within the time bound",
+         "simplify the check, give values, or raise `--timeout`"),
+    Code("K109", "error", "keys", "the check could not be evaluated (sympy failed, worker died)",
+         "run again; if it persists, simplify the check or use `check: manual`"),
+    Code("K110", "error", "keys", "a `given` that cannot be used", "give a number or an expression in the declared names"),
+    Code("K111", "error", "keys", "a numerical quantity that is not a number (symbols left without values)",
+         "give every symbol a value under `given:`"),
+    Code("K112", "error", "keys", "a value undefined at the given point (division by zero)",
+         "choose other `given:` values"),
+    Code("K113", "error", "keys", "a template given to the checker directly (check its variants: `exporter.variants.expand`)",
+         "expand variants before checking (a bug in the caller, not the bank)"),
+    # --- variants (variants.py)
+    Code("V101", "error", "variants", "a derived value that is undefined, not a number or not real for one variant",
+         "narrow the parameter ranges, or change the derived formula"),
+    Code("V102", "error", "variants", "two options of one variant that read the same",
+         "change the options or the parameter values"),
+    Code("V103", "error", "variants", "a variant id (`<id>-v<N>`) that another question already uses",
+         "rename the other question"),
+    Code("V104", "error", "variants", "a derived value that cannot be written back in the check language",
+         "change the derived formula"),
+    # --- quiz files (quizzes.py)
+    Code("Q101", "error", "quizzes", 'unknown field (with a "did you mean")', "fix the spelling or remove it"),
+    Code("Q102", "error", "quizzes", "missing field (`title`, `questions`, a group's `pick`)", "add it"),
+    Code("Q103", "error", "quizzes", "a value of the wrong kind (`pick: 0`, `points: -1`)", "fix the value"),
+    Code("Q104", "error", "quizzes",
+         "an item that is neither one question (`id`) nor a group (`group` + `pick` + exactly one of `from`/`tag`)",
+         "write the item as one of the two"),
+    Code("Q201", "error", "quizzes", 'an id the bank lacks (with a "did you mean")', "fix the id"),
+    Code("Q202", "error", "quizzes", "a tag no bank question has", "fix the tag"),
+    Code("Q203", "error", "quizzes", "a group that picks more questions than it holds", "lower `pick` or add questions"),
+    Code("Q204", "error", "quizzes",
+         "a question used twice in one quiz (two items with one Canvas ident / Moodle idnumber)", "remove one"),
+    Code("Q205", "error", "quizzes", "two groups with one name", "rename one"),
+    Code("Q206", "error", "quizzes",
+         "a quiz file named like a bank file (Canvas would identify both by the same quiz ident)", "rename the quiz file"),
+    Code("Q207", "warning", "quizzes",
+         "a group without `points:` whose questions are worth different points (each picked question counts the highest)",
+         "give the group `points:`"),
+    # --- figures (figures.py)
+    Code("F101", "error", "figures", "the figure file does not exist (or is a folder)", "fix the path or add the file"),
+    Code("F102", "error", "figures",
+         "the path is absolute, climbs out of the bank folder, or is a symlink to a file outside it",
+         "put the figure inside the bank folder and refer to it relatively"),
+    Code("F103", "error", "figures", "the file is larger than `MAX_BYTES`", "make the image smaller"),
+    Code("F104", "error", "figures",
+         "not PNG, JPEG, GIF or SVG, or the content is not what the extension says, or an SVG that is not an SVG document",
+         "convert it to PNG, JPEG, GIF or SVG"),
+    Code("F105", "error", "figures", "the image has no alt text", "write `![what it shows](path)`"),
+    Code("F106", "error", "figures", "the image is a URL, not a file of the bank", "download it into the bank folder"),
+    Code("F107", "error", "figures",
+         "an SVG with scripts, event handlers, `javascript:` links, frames or entity declarations",
+         "remove them (export a plain SVG)"),
+    Code("F108", "error", "figures", "a file or folder name with characters other than letters, digits, `.`, `_`, `-`",
+         "rename it"),
+    # --- any target
+    Code("W201", "warning", "write",
+         "feedback a target has no place for is not exported (Canvas: partial feedback, outcome feedback on an "
+         "essay; Moodle XML and GIFT: what the Moodle type cannot hold)",
+         "move it to `feedback.general` or `solution`, or accept that this target drops it"),
+    # --- Canvas (writers/canvas.py)
+    Code("C101", "error", "canvas",
+         "a key Canvas would import differently: a multiple choice without exactly one correct option, multiple answers "
+         "with none, a short answer with no non-empty accepted text (Canvas would make it an essay), a matching "
+         "question without pairs",
+         "fix the options or the accepted answers"),
+    Code("C102", "error", "canvas", "question text over Canvas's 16 384-character limit once rendered",
+         "shorten the text, or move long parts to a figure"),
+    Code("C103", "error", "canvas", "two questions (or a question and the quiz) would get the same Canvas ident",
+         "rename one of them"),
+    Code("C104", "error", "canvas", "a numerical question without a finite answer and a tolerance ≥ 0",
+         "give a finite answer and tolerance"),
+    Code("C111", "error", "canvas",
+         "a Canvas group that lists a question the quiz lacks, shares a question with another group, or picks more "
+         "than it holds",
+         "fix the quiz's groups"),
+    Code("C201", "warning", "canvas", "numerical answer with 0 < |x| < 0.0001: students cannot type it in Canvas",
+         "rescale the question (e.g. ask in other units)"),
+    Code("C204", "warning", "canvas",
+         "a matching prompt or answer loses formatting, shows its math as LaTeX source, or (prompt) contains `<` `>` `&`",
+         "write matching sides as plain text"),
+    Code("C205", "warning", "canvas", "a matching distractor repeats a right-hand answer and is listed once",
+         "remove the repeated distractor"),
+    Code("C211", "warning", "canvas", "a Canvas group without points whose questions differ in points",
+         "give the group `points:`"),
+    # --- Moodle XML (writers/moodle.py)
+    Code("M101", "error", "moodle", "a grade Moodle cannot express (e.g. 11 correct options)",
+         "change the number of correct options"),
+    Code("M102", "error", "moodle", "a `multiple_choice` question without exactly one correct choice",
+         "mark exactly one choice correct"),
+    Code("M103", "error", "moodle", "an id longer than Moodle's 100-character ID number", "shorten the id"),
+    Code("M104", "error", "moodle", "the same id twice in one bank", "give one question a new id"),
+    Code("M105", "error", "moodle", "points, answer or tolerance that is not a finite number (or a negative tolerance)",
+         "give finite numbers"),
+    Code("M106", "error", "moodle",
+         "a question without what its type needs (true/false answer, two choices, short answers, pairs), or with a "
+         "blank choice, short answer or matching side",
+         "complete the question"),
+    Code("M107", "error", "moodle", "a control character XML cannot carry (often a lost `\\f` of `\\frac`)",
+         "remove it (quote the YAML text, or write `\\\\frac`)"),
+    Code("M108", "error", "moodle", "a category name that is empty once made plain text", "give the category a name"),
+    Code("M202", "warning", "moodle",
+         "math in matching answers: Moodle shows them in a drop-down menu, as plain text, so students see the LaTeX source",
+         "write matching answers without math"),
+    Code("M203", "warning", "moodle",
+         "a matching question with fewer than 2 pairs or 3 answers: it imports, but Moodle's editing form will not save "
+         "it until one is added",
+         "add a pair or a distractor"),
+    Code("M204", "warning", "moodle", "a tag Moodle will change (over 50 characters, or containing `<` `>` `` ` ``)",
+         "shorten the tag or remove the characters"),
+    Code("M205", "warning", "moodle",
+         "a short or matching answer containing `]]>` with only whitespace between `<`, `>`, `&`: Moodle's XML reader "
+         "loses that whitespace",
+         "reword the answer"),
+    Code("M206", "warning", "moodle", "points with more than 7 decimals (Moodle stores 7)", "round the points"),
+    Code("M207", "warning", "moodle", "a first-level category named `top`, which Moodle's importer skips",
+         "rename the category"),
+    Code("M208", "warning", "moodle", "a figure in a Moodle field that holds no files (the bank description)",
+         "move the figure into a question"),
+    # --- GIFT (writers/gift.py)
+    Code("G101", "error", "gift",
+         "a numerical answer or tolerance that is not a finite number (Moodle's GIFT importer would store it as `*`, "
+         "accepting every response), or a negative tolerance",
+         "give finite numbers"),
+    Code("G102", "error", "gift", "a grade Moodle cannot express (e.g. 11 correct options)",
+         "change the number of correct options"),
+    Code("G103", "error", "gift", "a `multiple_choice` question without exactly one correct choice",
+         "mark exactly one choice correct"),
+    Code("G104", "error", "gift", "a question without what its type needs (true/false answer, short answers, pairs)",
+         "complete the question"),
+    Code("G105", "error", "gift",
+         "an id Moodle's `[id:…]` cannot carry (over 100 characters, control characters, a final backslash)",
+         "change the id"),
+    Code("G106", "error", "gift", "a category name that is empty once made plain text", "give the category a name"),
+    Code("G200", "warning", "gift", "a question left out of the GIFT file (the message names it and says why)",
+         "use the Moodle XML export for it"),
+    Code("G201", "warning", "gift", "`points` other than 1", "use the Moodle XML export, which keeps points"),
+    Code("G203", "warning", "gift",
+         "a tag left out (`<`, `>`, `` ` ``, control characters) or changed by Moodle (commas, over 50 characters)",
+         "shorten the tag or remove the characters"),
+    Code("G204", "warning", "gift", "math in a matching answer: Moodle shows those in a drop-down, as plain text",
+         "write matching answers without math"),
+    Code("G205", "warning", "gift",
+         "a matching question with fewer than 2 pairs or 3 answers (imports, but Moodle's form will not save it again)",
+         "add a pair or a distractor"),
+    Code("G206", "warning", "gift", "a first-level category named `top`, which Moodle's importer skips",
+         "rename the category"),
+    Code("G207", "warning", "gift", "a figure too large to embed in GIFT; its alt text is shown instead",
+         "make the figure smaller, or use the Moodle XML export"),
+)
+
+ALIASES: dict[str, str] = {
+    # feedback a target cannot carry: one problem, one code (before issue 14, one per writer)
+    "C202": "W201",
+    "C203": "W201",
+    "M201": "W201",
+    "G202": "W201",
+}
+"""Codes that were merged into another: `--ignore` still accepts them."""
+
+
+def lookup(code: str) -> Code | None:
+    return CODES.get(ALIASES.get(code, code))
+
+
+def severity_of(code: str) -> Severity:
+    """An unregistered code is an error: a code must be declared to be softened."""
+    found = lookup(code)
+    return found.severity if found else "error"
