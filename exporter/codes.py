@@ -14,6 +14,7 @@ Families, by the stage that reports them (a CI log says where to look):
     K1xx  answer keys sympy disagrees with, or cannot decide
     V1xx  variants of parametrised questions    Q1xx/Q2xx  quiz files
     F1xx  figures (missing, outside the bank, too big, wrong type, no alt text)
+    I1xx/I2xx  `qbank import`: errors and warnings of the readers of LMS formats
     W2xx  something a target (any writer) cannot carry
     C/M/G 1xx errors and 2xx warnings of the Canvas, Moodle XML and GIFT writers
 """
@@ -54,6 +55,11 @@ CODES: dict[str, Code] = _registry(
     Code("E004", "error", "read", "tab in indentation", "indent with spaces"),
     Code("E005", "error", "read", "duplicate key (YAML keeps only the last)", "merge or delete one of them"),
     Code("E006", "error", "read", "unsupported YAML (merge keys, non-text keys, unreadable values)", "write the fields out"),
+    Code("E007", "error", "read",
+         'a double-quoted string whose escape ate a LaTeX command (`"\\theta"` is a tab + `heta`)',
+         "single quotes or a `|` block (see *Writing LaTeX in YAML*)"),
+    Code("E008", "error", "read", "a control character in a text (it cannot be exported)",
+         "remove it; in double quotes an escape like `\\f` makes one"),
     # --- the JSON Schema (schema/bank.schema.json)
     Code("E100", "error", "schema", "any other schema rule", "the message quotes the schema: follow it"),
     Code("E101", "error", "schema", 'unknown field (with a "did you mean")', "fix the spelling or remove it"),
@@ -177,6 +183,31 @@ CODES: dict[str, Code] = _registry(
          "remove them (export a plain SVG)"),
     Code("F108", "error", "figures", "a file or folder name with characters other than letters, digits, `.`, `_`, `-`",
          "rename it"),
+    # --- `qbank import`: readers of LMS formats (exporter/readers/)
+    Code("I101", "error", "import", "the file cannot be read", "check the path and permissions"),
+    Code("I102", "error", "import", "not UTF-8 (or broken UTF-16)", "save the file as UTF-8"),
+    Code("I103", "error", "import",
+         "the file (or package) is too large, or a zip entry's compression ratio is a zip bomb's", "split the export"),
+    Code("I104", "error", "import", "not well-formed XML", "export again from the LMS"),
+    Code("I105", "error", "import", "the XML declares entities (entity bomb / XXE)", "export again from the LMS"),
+    Code("I106", "error", "import", "not a usable zip package (corrupt, no assessment, an unsafe entry)",
+         "export again from the LMS"),
+    Code("I107", "error", "import", "the format cannot be recognised", "name it with `--from`"),
+    Code("I108", "error", "import",
+         "a question that cannot be imported (its type or shape has no qbank equivalent), skipped",
+         "recreate it by hand, or leave it in the LMS"),
+    Code("I109", "error", "import", "GIFT that Moodle's importer would not read (an unclosed `{`, an unknown answer)",
+         "fix the GIFT at that line"),
+    Code("I201", "warning", "import", "formatting Markdown cannot hold was dropped (the text was kept)",
+         "compare with the LMS and rewrite the formatting in Markdown"),
+    Code("I202", "warning", "import", "partial credit or extra accepted answers dropped; the key was kept",
+         "check the question's grading"),
+    Code("I203", "warning", "import", "an id was changed to be valid or unique; the original is in a comment",
+         "keep the comment if an LMS record must be matched"),
+    Code("I204", "warning", "import",
+         "an image could not be brought in (not PNG/JPEG/GIF/SVG, unsafe SVG, missing file)", "add the figure by hand"),
+    Code("I205", "warning", "import", "a setting qbank does not have was dropped (units, case-sensitive answers)",
+         "check the question"),
     # --- any target
     Code("W201", "warning", "write",
          "feedback a target has no place for is not exported (Canvas: partial feedback, outcome feedback on an "
