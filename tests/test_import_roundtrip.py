@@ -62,12 +62,19 @@ def test_committed_moodle_xml_round_trips_byte_identical(export: Path, tmp_path:
     assert write(moodle, bank) == export.read_bytes()
 
 
-def test_every_type_moodle_xml_round_trips_byte_identical(tmp_path: Path) -> None:
-    export = every_type_export(moodle, tmp_path)
+@pytest.mark.parametrize("export", sorted((DIST / "gift").rglob("*.gift.txt")), ids=lambda p: p.name)
+def test_committed_gift_round_trips_byte_identical(export: Path, tmp_path: Path) -> None:
+    bank = reimport(export, tmp_path, stem_of(export, ".gift.txt"))
+    assert write(gift, bank) == export.read_bytes()
+
+
+@pytest.mark.parametrize("module", [moodle, gift], ids=lambda m: m.TARGET)
+def test_every_type_round_trips_byte_identical(module, tmp_path: Path) -> None:
+    export = every_type_export(module, tmp_path)
     bank = reimport(export, tmp_path, "every-type")
     assert {q.type for q in bank.questions} == {"multiple_choice", "multiple_answers", "true_false", "numerical",
                                                 "short_answer", "essay", "matching"}
-    assert write(moodle, bank) == export.read_bytes()
+    assert write(module, bank) == export.read_bytes()
 
 
 def test_imported_yaml_is_written_for_people(tmp_path: Path) -> None:

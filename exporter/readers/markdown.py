@@ -251,12 +251,19 @@ class _Converter:
         return ("\n\n" if loose else "\n").join(out)
 
 
+_SAME = {"b": "strong", "i": "em"}
+
+
 def _normal(html: str) -> str:
     """HTML reduced to what a reader sees: parsed, whitespace collapsed, attributes sorted."""
     if not html.strip():
         return ""
     root = lxml.html.fragment_fromstring(html, create_parent="div")
+    if len(root) == 1 and root[0].tag == "p" and not (root.text or "").strip() and not (root[0].tail or "").strip():
+        root[0].drop_tag()  # one paragraph, or the same inline text without its <p>: one line of text
     for el in root.iter():
+        if el.tag in _SAME:
+            el.tag = _SAME[el.tag]
         if isinstance(el.tag, str) and el.attrib:
             items = sorted(el.attrib.items())
             el.attrib.clear()
@@ -267,22 +274,31 @@ def _normal(html: str) -> str:
     return " ".join(text.split())
 
 
-def html_to_markdown(html: str, *, style: str = "mathjax", figures: FigureHook | None = None,
-                     rendered: Callable[[str], str] | None = None) -> Converted:
+def html_to_markdown(html: str, *, style: str = "mathjax", figures: FigureHook | None = None) -> Converted:
     """HTML from an LMS → bank Markdown, with a verdict on how faithful it is.
 
-    `rendered(markdown)` is how the target would write the result back (default: the
-    shared renderer in `style`, images written as in the Markdown); the candidate is
-    compared with `html` through it. A minimally escaped candidate is tried first, then a
-    fully escaped one; if neither renders back the same, the first is returned as lossy.
+    The candidate is rendered back by the shared renderer in `style`, each figure written
+    with the src it had in `html` (as the writer of that format would write it), and
+    compared with `html`. A minimally escaped candidate is tried first, then a fully
+    escaped one; if neither renders back the same, the first is returned as lossy.
     """
     if not html.strip():
         return Converted("")
-    render = rendered or (lambda md: to_html(md, style))  # type: ignore[arg-type]
+    originals: dict[str, str] = {}
+
+    def figure(src: str, alt: str) -> str | None:
+        made = figures(src, alt) if figures else src
+        if made is not None:
+            originals[made] = src
+        return made
+
+    def render(md: str) -> str:
+        return to_html(md, style, images=lambda src, alt: originals.get(unquote(src), src))  # type: ignore[arg-type]
+
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     first: Converted | None = None
     for aggressive in (False, True):
-        conv = _Converter(figures, aggressive)
+        conv = _Converter(figure, aggressive)
         markdown = "\n\n".join(conv.blocks(root)).strip()
         back = render(markdown)
         if back == html.strip():
@@ -297,6 +313,8 @@ def html_to_markdown(html: str, *, style: str = "mathjax", figures: FigureHook |
 
 def plain_to_markdown(text: str) -> str:
     """Plain text (Moodle's plain/auto formats, Canvas text/plain) as Markdown: every
-    character kept literally, line breaks as hard breaks."""
-    lines = [escape_text(line) for line in text.strip("\n").split("\n")]
+    character kept literally except math delimiters (`\\(…\\)`, `$$…$$`: an LMS's math
+    filter typesets those in plain text too), line breaks as hard breaks."""
+    conv = _Converter(None, False)
+    lines = [conv.text(line) for line in text.strip("\n").split("\n")]
     return "\\\n".join(lines)

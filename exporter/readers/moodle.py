@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from urllib.parse import unquote
 
 from lxml import etree
 
 from ..grades import GradeError, multiple_answers_weights
 from ..model import Answer, Choice, Feedback, Loc, Pair, Question
-from ..text import to_html
 from ..writers.moodle_import import split_category_path, unescape_wildcards
 from .common import (
     E_FORMAT,
@@ -88,23 +88,12 @@ class _Reader:
         raw = (text_el.text or "") if text_el is not None else (el.text or "")
         if not raw.strip():
             return None
-        fmt = el.get("format", "html")
+        fmt = el.get("format", "moodle_auto_format")  # the importer's default (import_text_with_files)
         if fmt == "markdown":
             return raw.strip()
-        if fmt in ("plain_text", "moodle_auto_format") and "<" not in raw:
-            return plain_to_markdown(raw)
-        originals: dict[str, str] = {}
-
-        def figure(src: str, alt: str) -> str | None:
-            made = self.figure(el, src)
-            if made is not None:
-                originals[made] = src
-            return made
-
-        def rendered(md: str) -> str:
-            return to_html(md, "mathjax", images=lambda src, alt: originals.get(unquote(src), src))
-
-        converted = html_to_markdown(raw, figures=figure, rendered=rendered)
+        if fmt == "plain_text" or (fmt == "moodle_auto_format" and not re.search(r"<[A-Za-z/]", raw)):
+            return plain_to_markdown(raw.strip())
+        converted = html_to_markdown(raw, figures=lambda src, alt: self.figure(el, src))
         if converted.lossy:
             self.lossy.append(f"{what}: {', '.join(converted.lossy)}")
         return converted.markdown or None
@@ -168,6 +157,9 @@ class _Reader:
         text = self.field(el.find("questiontext"), "the question text")
         if not text:
             raise Skip("its question text is empty")
+        old_image = self.old_image(el)
+        if old_image:
+            text = f"{text}\n\n{old_image}"
         idnumber = _child_text(el, "idnumber").strip() or None
         points = _percent(_child_text(el, "defaultgrade") or "1")
         if points <= 0:
@@ -195,6 +187,21 @@ class _Reader:
             **body,
         )
         return question, idnumber
+
+    def old_image(self, el: etree._Element) -> str | None:
+        """Moodle 1.9's `<image>` + `<image_base64>`: the importer shows it after the question
+        text (format.php, `import_question`), so it becomes a figure there. Such files have
+        no alt text; `qbank check` asks for one (F105)."""
+        data_el = el.find("image_base64")
+        if data_el is None or not (data_el.text or "").strip():
+            return None
+        try:
+            data = base64.b64decode("".join((data_el.text or "").split()), validate=False)
+        except (binascii.Error, ValueError):
+            return None
+        name = (el.findtext("image") or "").strip() or "image.png"
+        path = self.store.add(name, data, self.loc)
+        return f"![]({path})" if path else None
 
     def combined(self, el: etree._Element) -> Feedback:
         return Feedback(

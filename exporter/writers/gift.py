@@ -154,6 +154,31 @@ def escape(text: str, loc: Loc, what: str) -> str:
     return _SPECIAL.sub(lambda m: _ESCAPES[m.group()], text)
 
 
+_PLACEHOLDERS = {":": "&&058;", "#": "&&035;", "=": "&&061;", "{": "&&123;", "}": "&&125;", "~": "&&126;",
+                 "\n": "&&010"}
+"""Moodle's escapedchar_pre() placeholders, one per escapable character of `_ESCAPES`."""
+
+
+def protect_escapes(text: str) -> str:
+    """Moodle's escapedchar_pre(): the first half of reading GIFT, inverse of `escape`.
+
+    `\\\\` is set aside first, then each `\\:` `\\#` `\\=` `\\{` `\\}` `\\~` `\\n` becomes its
+    placeholder, then the set-aside pairs become one backslash, so the structure characters
+    left in the text are exactly the unescaped ones (exporter.readers.gift splits on them).
+    """
+    text = text.replace("\\\\", "&&092;")
+    for char, placeholder in _PLACEHOLDERS.items():
+        text = text.replace(_ESCAPES[char], placeholder)
+    return text.replace("&&092;", "\\")
+
+
+def restore_escapes(text: str) -> str:
+    """Moodle's escapedchar_post(): placeholders back to their characters."""
+    for char, placeholder in _PLACEHOLDERS.items():
+        text = text.replace(placeholder, char)
+    return text
+
+
 def format_number(value: object, loc: Loc, what: str) -> str:
     """A plain decimal numeral: what Moodle's `is_numeric()` and gift-pegjs's `Number` both
     read as the same double (no exponent, which gift-pegjs refuses; no `inf`/`nan`).
