@@ -458,8 +458,22 @@ class Scope:
 
     def _declare(self) -> None:
         check = self.check
+        assumed = dict(check.assumptions)
         for name, shape in check.symbols:
             problem = self._bad_name(name, "symbol")
+            kwargs = {"real": True}
+            if problem is None and name in assumed:
+                from . import assume
+
+                unknown = [w for w in assumed[name] if w not in assume.ASSUMPTIONS]
+                if unknown:
+                    problem = f"symbol `{name}`: unknown assumption `{unknown[0]}` (use {', '.join(assume.ASSUMPTIONS)})"
+                else:
+                    kwargs = assume.flags(assumed[name])
+                    try:
+                        sp.Symbol(name, **kwargs)
+                    except Exception:  # sympy's InconsistentAssumptions
+                        problem = f"symbol `{name}`: the assumptions {' '.join(assumed[name])} contradict each other"
             size = 1
             for n in shape:
                 size *= n if isinstance(n, int) and n > 0 else 0
@@ -469,13 +483,13 @@ class Scope:
                 self.errors.append(Diagnostic(check.loc, "X108", problem))
                 continue
             if not shape:
-                sym = sp.Symbol(name, real=True)
+                sym = sp.Symbol(name, **kwargs)
                 self.symbols[name] = sym
                 self.leaf_symbols.append(sym)
                 continue
             items = []
             for idx in _indices(tuple(shape)):
-                sym = sp.Symbol(f"{name}[{','.join(str(i + 1) for i in idx)}]", real=True)
+                sym = sp.Symbol(f"{name}[{','.join(str(i + 1) for i in idx)}]", **kwargs)
                 items.append(sym)
             self.leaf_symbols.extend(items)
             self.symbols[name] = from_entries(tuple(shape), items)

@@ -46,7 +46,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from . import numfuncs
+from . import assume, numfuncs
 from .diagnostics import CheckSummary, Diagnostic, Report
 from .expr import (
     BoolOp,
@@ -61,6 +61,7 @@ from .expr import (
     lshape,
     map_value,
     parse,
+    seq_to_array,
 )
 from .expr import subst as _subst
 from .model import CHOICE_TYPES, Check, Choice, Loc, Question
@@ -247,6 +248,10 @@ class Givens:
         self.items: list[_Given] = []
         for key, text, loc in check.given:
             try:
+                whole = _array_given(scope, key, text, loc)
+                if whole is not None:
+                    self.items.extend(whole)
+                    continue
                 self.items.append(self._read(key, text, loc))
             except ExprError as e:
                 self.errors.append(e.diagnostic(loc))
@@ -375,6 +380,22 @@ class Givens:
         if self.leaf:
             expr = _subst(expr, self.leaf)
         return expr
+
+
+def _array_given(scope: Scope, key: str, text: str, loc: Loc) -> list[_Given] | None:
+    """`x: [1, 2, 3]` or `A: [[1, 0], [0, 1]]` for a declared array: one value per entry.
+
+    None when `key` is not a declared array's name (the other kinds of given apply)."""
+    name = key.strip()
+    value = scope.symbols.get(name)
+    if not is_array(value):
+        return None
+    rhs = scope.full(scope.build(text))
+    if isinstance(rhs, Seq):
+        rhs = seq_to_array(rhs, lambda m: ExprError("X107", m))
+    if lshape(rhs) != lshape(value):
+        raise _Finding(Diagnostic(loc, "K110", f"given `{key}`: `{name}` has shape {lshape(value)}, the value has shape {lshape(rhs)}"))
+    return [_Given("leaf", str(sym), loc, lhs=sym, rhs=v) for sym, v in zip(entries(value), entries(rhs))]
 
 
 def _first_derivative_of(e: sp.Basic, functions: dict) -> sp.Expr | None:
@@ -578,7 +599,7 @@ def _points(symbols: list[sp.Symbol], count: int) -> Iterator[dict]:
     rnd = random.Random(SEED)
     ordered = sorted(symbols, key=str)
     for _ in range(count):
-        yield {s: Fraction(rnd.choice((-1, 1)) * rnd.randint(150, 2900), 997) for s in ordered}
+        yield {s: assume.sample(s, rnd.choice((-1, 1)), Fraction(rnd.randint(150, 2900), 997)) for s in ordered}
 
 
 def _at(point: dict) -> dict:
@@ -714,9 +735,14 @@ def decide_equal_scalar(a: sp.Expr, b: sp.Expr) -> Verdict:
     return Verdict(None, f"{detail}, and they could not be proved equal")
 
 
+_ONE_ENTRY = {(), (1,), (1, 1)}
+
+
 def decide_equal(a: object, b: object) -> Verdict:
     """Equality of two values: shapes first, then every entry."""
     sa, sb = lshape(a), lshape(b)
+    if sa != sb and {sa, sb} <= _ONE_ENTRY:  # uᵀAv is a 1×1 matrix: the number it holds
+        a, b, sa, sb = entries(a)[0], entries(b)[0], (), ()
     if sa != sb:
         return Verdict(False, f"shapes differ: {_fmt_shape(sa)} vs {_fmt_shape(sb)}")
     undecided = None
@@ -999,7 +1025,8 @@ class _QuestionChecker:
             if verdict.value == c.correct:
                 return []
             if c.correct:
-                return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed correct, but {qtext} = {show(quantity)}, not {self._as_written(c.value, value)}{_why(verdict)}")]
+                hint = assume.hint(value, quantity, decide_equal)
+                return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed correct, but {qtext} = {show(quantity)}, not {self._as_written(c.value, value)}{_why(verdict)}{hint}")]
             return [Diagnostic(flag_loc, "K102", f"choice {letter} is keyed incorrect, but it equals the key: {qtext} = {show(quantity)}")]
         claim = self.build(c.claim, c.claim_loc or c.loc, claim=True)
         verdict = decide_claim(claim)
@@ -1007,7 +1034,7 @@ class _QuestionChecker:
             return [Diagnostic(c.claim_loc or c.loc, "K104", f"choice {letter}: cannot decide `{c.claim.strip()}`: {verdict.why}")]
         if verdict.value == c.correct:
             return []
-        return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed {keyed}, but {_explain(claim, c.claim, verdict)}")]
+        return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed {keyed}, but {_explain(claim, c.claim, verdict)}{_claim_hint(claim, verdict)}")]
 
     def numerical(self) -> None:
         q, check = self.q, self.check
@@ -1018,6 +1045,8 @@ class _QuestionChecker:
             self.findings.append(f.diagnostic)
             return
         qtext = check.quantity.strip()
+        if is_array(value) and lshape(value) in _ONE_ENTRY:
+            value = entries(value)[0]
         if isinstance(value, Seq) or is_array(value):
             self.findings.append(Diagnostic(check.quantity_loc or check.loc, "K111", f"{qtext} is not a number but {show(value)}"))
             return
@@ -1056,7 +1085,7 @@ class _QuestionChecker:
             self.findings.append(Diagnostic(check.claim_loc or check.loc, "K104", f"cannot decide `{check.claim.strip()}`: {verdict.why}"))
         elif verdict.value != bool(q.answer):
             keyed = "true" if q.answer else "false"
-            self.findings.append(Diagnostic(loc, "K101", f"answer is {keyed}, but {_explain(claim, check.claim, verdict)}"))
+            self.findings.append(Diagnostic(loc, "K101", f"answer is {keyed}, but {_explain(claim, check.claim, verdict)}{_claim_hint(claim, verdict)}"))
 
     @staticmethod
     def _as_written(text: str, value: object) -> str:
@@ -1066,6 +1095,13 @@ class _QuestionChecker:
         if re.fullmatch(r"-?[\d.eE+-]+", text) or shown.replace(" ", "") == text.replace(" ", ""):
             return text
         return f"`{text}` = {shown}"
+
+
+def _claim_hint(claim: object, verdict: Verdict) -> str:
+    """For a claim `a == b` found false: the assumption that would make it true, if any."""
+    if isinstance(claim, Compare) and claim.op == "==" and verdict.value is False:
+        return assume.hint(claim.left, claim.right, decide_equal)
+    return ""
 
 
 def _why(verdict: Verdict) -> str:

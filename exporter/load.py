@@ -492,11 +492,17 @@ def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
     if "manual" in c:
         return Check(loc=loc, manual=c["manual"])
     symbols = []
-    for s in c.get("symbols", ()):
+    assumptions = []
+    declared = c.get("symbols", ())
+    for s in declared:
         m = _SHAPED.match(s)
         assert m, s  # the schema's pattern guarantees it
         shape = tuple(int(n) for n in m.group(2).split(",")) if m.group(2) else ()
         symbols.append((m.group(1), shape))
+        if isinstance(declared, dict) and declared[s] is not None:
+            words = declared[s] if isinstance(declared[s], list) else [declared[s]]
+            if words:
+                assumptions.append((m.group(1), tuple(words)))
 
     def mapping(key: str) -> tuple[tuple[str, str, Loc], ...]:
         return tuple(
@@ -507,6 +513,7 @@ def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
     return Check(
         loc=loc,
         symbols=tuple(symbols),
+        assumptions=tuple(assumptions),
         functions=tuple(c.get("functions", ())),
         define=mapping("define"),
         given=mapping("given"),

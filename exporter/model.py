@@ -94,6 +94,8 @@ class Check:
     loc: Loc
     manual: str | None = None
     symbols: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    assumptions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Per symbol that has any: the words declared for it (`positive`, `integer`, …)."""
     functions: tuple[str, ...] = ()
     define: tuple[tuple[str, str, Loc], ...] = ()
     given: tuple[tuple[str, str, Loc], ...] = ()

@@ -53,6 +53,10 @@ CASES = [
     ("matrix literal", "{define: {A: '[[1, 2], [3, 4]]', v: '[1, 1]'}, quantity: 'A*v'}", "[3, 7]", "[4, 6]"),
     ("list arithmetic", "{define: {x: '[1, 2, 3]', y: '[2, 0, 1]'}, quantity: 'sum(x*y) + sum(2*x - 1)'}", "14", "12"),
     ("deviations", "{define: {x: '[2, 4, 9]'}, quantity: 'sum((x - mean(x))**2)'}", "26", "13"),
+    ("symbols positive", "{symbols: {x: positive}, quantity: 'log(x**2)'}", "2*log(x)", "log(2*x)"),
+    ("symbols nonnegative", "{symbols: {x: nonnegative, y: [positive]}, quantity: 'sqrt(x**2) + sqrt(y**2)'}", "x + y", "abs(x - y)"),
+    ("symbols integer", "{symbols: {n: integer}, quantity: 'cos(pi*n)**2'}", "1", "0"),
+    ("matrix and vector givens", "{symbols: ['A[2,2]', 'v[2]'], given: {A: '[[1, 2], [3, 4]]', v: '[1, 1]'}, quantity: 'transpose(v)*A*v'}", "10", "11"),
     ("a matrix named E", "{define: {E: '[[0, 1], [1, 0]]'}, quantity: 'E*E'}", "[[1, 0], [0, 1]]", "[[0, 1], [1, 0]]"),
 ]
 
@@ -175,3 +179,35 @@ def test_a_given_cannot_make_a_huge_factorial(tmp_path: Path) -> None:
         """)
     (d,) = findings(tmp_path, yaml_text)
     assert d.code == "X106" and "too large" in d.message
+
+
+def test_a_refuted_key_names_the_missing_assumption(tmp_path: Path) -> None:
+    (d,) = findings(tmp_path, question("{symbols: [x], quantity: 'log(x**2)'}", "2*log(x)", "log(2*x)", swapped=False))
+    assert d.code == "K101" and "they differ at x = -" in d.message
+    assert d.message.endswith("they would be equal if x > 0 (declare `x: positive` under `symbols:`)")
+    yaml_text = textwrap.dedent("""\
+        title: T
+        questions:
+          - id: q
+            type: true_false
+            text: t
+            answer: true
+            check: {symbols: [n], claim: 'sin(pi*n) == 0'}
+        """)
+    (d,) = findings(tmp_path, yaml_text)
+    assert d.code == "K101" and "equal if n is a whole number (declare `n: integer`" in d.message
+
+
+def test_assumptions_are_validated(tmp_path: Path) -> None:
+    f = tmp_path / "t.yaml"
+    f.write_text(question("{symbols: {x: positiv}, quantity: 'x'}", "x", "2*x", swapped=False), encoding="utf-8")
+    _, found = load_banks([str(f)])
+    assert found and found[0].code.startswith("E") and found[0].loc.line == 13, [str(d) for d in found]
+    found = findings(tmp_path, question("{symbols: {x: [positive, negative]}, quantity: 'x'}", "x", "2*x", swapped=False))
+    assert [d.code for d in found] == ["X108"] and "contradict" in found[0].message
+
+
+def test_an_array_given_must_have_the_arrays_shape(tmp_path: Path) -> None:
+    yaml_text = question("{symbols: ['v[2]'], given: {v: '[1, 1, 1]'}, quantity: 'dot(v, v)'}", "2", "3", swapped=False)
+    (d,) = findings(tmp_path, yaml_text)
+    assert d.code == "K110" and "`v` has shape (2,), the value has shape (3,)" in d.message
