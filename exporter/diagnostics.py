@@ -7,13 +7,31 @@ reports, the cache and JUnit never have to parse them back out of the message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .codes import Severity, severity_of
 from .model import Loc
 
-__all__ = ["CheckSummary", "Collector", "Diagnostic", "Report", "Severity"]
+__all__ = ["CheckSummary", "Collector", "Diagnostic", "Report", "Severity", "printable"]
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` on one line, every control character, line separator, lone surrogate and
+    non-character written as an escape (`\\n`, `\\x01`, `\\ud800`).
+
+    A finding quotes bank text (a key, an expression, a manual reason), and bank text is
+    untrusted: a raw newline would start a new line that a CI log reads as a command
+    (`::error file=…::` in GitHub Actions) or a second finding, and a lone surrogate
+    cannot even be written to a UTF-8 stream.
+    """
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return _UNPRINTABLE.sub(lambda m: _NAMED.get(m.group(0)) or ascii(m.group(0))[1:-1], text)
 
 
 @dataclass(frozen=True, order=True)
@@ -45,7 +63,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         tag = "" if self.severity == "error" else "warning: "
-        return f"{self.loc}: {self.code} {tag}{self.text}"
+        return printable(f"{self.loc}: {self.code} {tag}{self.text}")
 
 
 Report = Callable[[Diagnostic], None]

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Sequence
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, printable
 from .model import Bank, Question
 
 
@@ -56,16 +56,16 @@ def as_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
             "summary": summary.as_dict(),
             "diagnostics": [
                 {
-                    "path": d.loc.path,
+                    "path": printable(d.loc.path),
                     "line": d.loc.line,
                     "column": d.loc.col,
                     "code": d.code,
                     "severity": d.severity,
-                    "message": d.text,
+                    "message": printable(d.text),
                     "question": d.question,
                     "variant": d.variant,
                     "quiz": d.quiz,
-                    "related": [{"path": r.path, "line": r.line, "column": r.col} for r in d.related],
+                    "related": [{"path": printable(r.path), "line": r.line, "column": r.col} for r in d.related],
                 }
                 for d in diagnostics
             ],
@@ -76,8 +76,11 @@ def as_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
 
 
 def _escape_command(value: str, *, prop: bool = False) -> str:
-    """GitHub workflow-command escaping (%, CR, LF; plus : and , inside properties)."""
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub workflow-command escaping, as GitHub's toolkit does it (`escapeData` and
+    `escapeProperty`): %, CR, LF everywhere; : and , inside properties. Control characters
+    are made visible first (exporter.diagnostics.printable), so no other character can
+    end the command either."""
+    value = printable(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         value = value.replace(":", "%3A").replace(",", "%2C")
     return value
@@ -110,6 +113,8 @@ def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Sum
     """
     from lxml import etree  # only a JUnit report needs it
 
+    # Every string goes through `printable`: lxml refuses control characters, NUL, U+FFFE
+    # and lone surrogates, and a manual reason or a finding can quote any of them.
     by_file = {b.path: list(b.questions) for b in banks}
     per_case: dict[tuple[str, str], list[Diagnostic]] = {}
     for d in diagnostics:
@@ -122,18 +127,19 @@ def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Sum
         cases = [(q.id, q) for q in by_file.get(path, ())]
         if (path, "(file)") in per_case:
             cases.insert(0, ("(file)", None))
-        suite = etree.SubElement(root, "testsuite", name=path, tests=str(len(cases)))
+        suite = etree.SubElement(root, "testsuite", name=printable(path), tests=str(len(cases)))
         failures = 0
         for case_id, q in cases:
-            case = etree.SubElement(suite, "testcase", classname=path, name=case_id)
+            case = etree.SubElement(suite, "testcase", classname=printable(path), name=printable(case_id))
             found = [d for d in per_case.get((path, case_id), ()) if d.severity == "error"]
             if found:
                 failures += 1
-                failure = etree.SubElement(case, "failure", message=found[0].text, type=found[0].code)
+                failure = etree.SubElement(case, "failure", message=printable(found[0].text),
+                                           type=printable(found[0].code))
                 failure.text = "\n".join(str(d) for d in found)
             elif q is not None and q.check is not None and q.check.is_manual:
-                skipped = etree.SubElement(case, "skipped", message=f"manual check: {q.check.manual}")
-                skipped.text = q.check.manual
+                skipped = etree.SubElement(case, "skipped", message=printable(f"manual check: {q.check.manual}"))
+                skipped.text = printable(q.check.manual)
         suite.set("failures", str(failures))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

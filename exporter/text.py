@@ -17,15 +17,24 @@ text is what makes `a<b` and `&` survive into every export exactly as written.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from decimal import Decimal
 from functools import lru_cache
-from typing import Callable, Literal, NamedTuple
+from typing import TYPE_CHECKING, Callable, Literal, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from .diagnostics import Diagnostic, Report
+from .model import Loc
+
+if TYPE_CHECKING:
+    from .model import Bank
+
+B = TypeVar("B", bound="Bank")
 
 MathStyle = Literal["mathjax", "canvas_image"]
 MathRenderer = Callable[[str, bool], str]
@@ -244,3 +253,59 @@ def plain_text(markdown: str, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+# --- characters no export can carry --------------------------------------------------------
+
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 cannot hold at all (C0 controls but tab, LF and CR; the non-characters
+U+FFFE/U+FFFF) and what UTF-8 cannot encode (lone surrogates). lxml refuses them and
+`str.encode` fails on surrogates, so a writer that met one would crash mid-build."""
+
+
+def unwritable_names(text: str) -> str:
+    """`U+0001, U+FFFE`: the unwritable characters of `text`, for a message."""
+    return ", ".join(f"U+{ord(c):04X}" for c in sorted(set(UNWRITABLE.findall(text))))
+
+
+_NOT_WRITTEN = {"check", "parameters", "variant_values"}
+"""Model fields no writer exports (the checker reads them): nothing there can break a file."""
+
+
+def writable(bank: B, report: Report, code: str, target: str) -> B:
+    """`bank` with every unwritable character removed from every text, and one error
+    (`code`) per field that had one, at the location of the question, choice or answer.
+
+    Defence in depth: the loader refuses such characters in bank texts, but a writer must
+    not crash on a model built some other way (a quiz, an importer, a program using the
+    library). Strings are walked generically, so a field added to the model later is
+    covered too; a bank without such characters is returned as it is (no copy).
+    """
+    def walk(value: object, loc: Loc, label: str) -> object:
+        if isinstance(value, str):
+            if UNWRITABLE.search(value) is None:
+                return value
+            report(Diagnostic(loc, code, f"`{label}` has the character(s) {unwritable_names(value)}, which "
+                              f"{target} cannot carry: delete them (a form feed is often a lost `\\f`, "
+                              "as in `\\frac`)"))
+            return UNWRITABLE.sub("", value)
+        if isinstance(value, tuple):
+            items = tuple(walk(v, loc, f"{label}[{i}]") for i, v in enumerate(value))
+            return value if all(a is b for a, b in zip(items, value)) else items
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            own = getattr(value, "loc", None)
+            here = own if isinstance(own, Loc) else loc
+            if isinstance(getattr(value, "id", None), str) and hasattr(value, "choices"):
+                label = value.id  # a question: its id says more than `questions[3]`
+            changes = {}
+            for f in dataclasses.fields(value):
+                old = getattr(value, f.name)
+                if f.name in _NOT_WRITTEN or isinstance(old, Loc) or old is None or isinstance(old, (bool, int, float)):
+                    continue
+                new = walk(old, here, f"{label}.{f.name}" if label else f.name)
+                if new is not old:
+                    changes[f.name] = new
+            return dataclasses.replace(value, **changes) if changes else value
+        return value
+
+    return walk(bank, Loc(bank.path, 1, 1), "")  # type: ignore[return-value]

@@ -7,6 +7,12 @@ builds no Python objects from tags), check it, and convert it ourselves.
 
 Scalars keep their source text alongside the typed value: check expressions must see
 `0.1` as written, not as the binary float it would become.
+
+A bank file is untrusted input, so the node graph is bounded before anything is built from
+it: YAML aliases (`*name`) are refused — 547 bytes of nested aliases expand to gigabytes, and
+`&a [*a]` is a list that contains itself — and so is nesting deeper than MAX_NESTING (a bank
+needs about ten levels; five hundred would only exhaust Python's stack). Both are located
+E006 errors and the file is not loaded.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from .model import Loc
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
 _STR_TAG = "tag:yaml.org,2002:str"
+
+MAX_NESTING = 40
+"""Deepest nesting of mappings and lists accepted in a bank or quiz file (a bank uses ~8)."""
 
 JsonPath = tuple[str | int, ...]
 
@@ -109,13 +118,52 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
         hint = f" ({exc.context})" if exc.context else ""
         return None, [Diagnostic(loc, "E001", f"YAML syntax error: {what}{hint}")]
     except yaml.YAMLError as exc:  # e.g. a second document, or an unreadable stream
-        return None, [Diagnostic(Loc(path, 1, 1), "E001", f"YAML error: {exc}")]
+        return None, [Diagnostic(Loc(path, 1, 1), "E001", f"YAML error: {' '.join(str(exc).split())}")]
+    except RecursionError:  # only without libyaml, whose parser has its own depth limit
+        return None, [Diagnostic(Loc(path, 1, 1), "E006", f"the file is nested too deeply (more than {MAX_NESTING} levels)")]
     if node is None:
         return None, [Diagnostic(Loc(path, 1, 1), "E003", "file is empty; a bank needs `title` and `questions`")]
+    shape = _shape_problem(path, text, node)
+    if shape is not None:
+        return None, [shape]
     doc = Document(path, None)
     problems: list[Diagnostic] = []
     doc.data = _convert(node, (), doc, problems, text)
     return doc, problems
+
+
+def _shape_problem(path: str, text: str, root: yaml.Node) -> Diagnostic | None:
+    """An alias or too deep a nesting in the composed graph, before anything is built.
+
+    Composing is safe (an alias is one node reached twice, not a copy); expanding is what
+    explodes, so the graph is walked once, each node at most once, without recursion.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            return Diagnostic(_alias_loc(path, text, node), "E006", "YAML aliases (`*name`) are not allowed in bank "
+                              "and quiz files (a few aliases can expand into gigabytes): write the value out")
+        seen.add(id(node))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if depth > MAX_NESTING:
+                return Diagnostic(_mark_loc(path, node.start_mark), "E006", f"nested more than {MAX_NESTING} levels "
+                                  "deep; a bank needs a handful of levels: flatten this value")
+            children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+            stack.extend((child, depth + 1) for child in reversed(children))
+    return None
+
+
+def _alias_loc(path: str, text: str, node: yaml.Node) -> Loc:
+    """Where the first alias is written (the node itself only knows where its anchor is)."""
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent):
+                return _mark_loc(path, event.start_mark)
+    except yaml.YAMLError:  # pragma: no cover - the text composed a moment ago
+        pass
+    return _mark_loc(path, node.start_mark)
 
 
 def read(file: Path) -> tuple[Document | None, list[Diagnostic]]:

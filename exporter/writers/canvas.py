@@ -79,7 +79,7 @@ from lxml import etree
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
 from ..model import Bank, Group, Loc, Question
-from ..text import MathStyle, plain_text, to_html
+from ..text import MathStyle, plain_text, to_html, writable
 
 TARGET = "canvas"
 SUFFIX = ".zip"
@@ -137,6 +137,7 @@ E_KEY = "C101"
 E_TEXT_TOO_LONG = "C102"
 E_IDENT = "C103"
 E_NUMBER = "C104"
+E_UNWRITABLE = "C105"
 W_TINY_NUMBER = "C201"
 W_PARTIAL_FEEDBACK = W_ESSAY_FEEDBACK = "W201"  # one code for feedback any target drops
 W_MATCH_PLAIN = "C204"
@@ -147,7 +148,7 @@ W_GROUP_POINTS = "C211"
 
 def write(bank: Bank, report: Report, math_style: MathStyle | None = None) -> bytes:
     """The QTI .zip for `bank`; `math_style` defaults to the module's MATH_STYLE."""
-    return _CanvasWriter(bank, report, math_style or MATH_STYLE).build()
+    return _CanvasWriter(writable(bank, report, E_UNWRITABLE, "Canvas QTI (XML)"), report, math_style or MATH_STYLE).build()
 
 
 # ---------------------------------------------------------------------------------------

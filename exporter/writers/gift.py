@@ -57,7 +57,7 @@ from ..diagnostics import Diagnostic, Report
 from ..figures import Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Choice, Loc, Question
-from ..text import decimal_text, plain_text, to_html
+from ..text import decimal_text, plain_text, to_html, writable
 from .moodle_import import category_path, escape_wildcards
 
 TARGET = "gift"
@@ -79,6 +79,7 @@ E_SINGLE_KEY = "G103"
 E_MISSING = "G104"
 E_IDNUMBER = "G105"
 E_CATEGORY = "G106"
+E_UNWRITABLE = "G107"
 W_SKIPPED = "G200"
 W_POINTS = "G201"
 W_FEEDBACK = "W201"  # one code for feedback any target drops
@@ -562,4 +563,4 @@ class _Writer:
 
 def write(bank: Bank, report: Report) -> bytes:
     """The bank as one GIFT file: UTF-8 without BOM, `\\n` line ends, deterministic."""
-    return _Writer(bank, report).write()
+    return _Writer(writable(bank, report, E_UNWRITABLE, "a GIFT file"), report).write()

@@ -44,7 +44,7 @@ from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Choice, Loc, Question
-from ..text import decimal_text, plain_text, to_html
+from ..text import decimal_text, plain_text, to_html, writable
 from .moodle_import import category_path, escape_wildcards
 
 TARGET = "moodle"
@@ -91,16 +91,13 @@ answer's feedback, combined feedback, matching subquestions, essay grader info).
 category's `<info>` is read as text only (`import_category`)."""
 _PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([A-Za-z0-9._/-]+)")
 
-# XML 1.0 cannot carry these at all (lxml refuses them); YAML forbids them too, but a bank
-# built in code could hold one (the seed scrape turned "\f" of "\frac" into a form feed).
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NEEDS_ESCAPE = re.compile("[<>&]")
 _WHITESPACE_BETWEEN_ESCAPES = re.compile(r"[<>&][ \t\r\n]+[<>&]")
 
 
 def write(bank: Bank, report: Report) -> bytes:
     """The Moodle XML file for `bank`, as UTF-8 bytes. Findings go to `report`."""
-    return _Writer(bank, report).build()
+    return _Writer(writable(bank, report, E_CONTROL_CHAR, "Moodle XML"), report).build()
 
 
 class _Writer:
@@ -118,25 +115,11 @@ class _Writer:
     def warning(self, loc: Loc, code: str, message: str) -> None:
         self.report(Diagnostic(loc, code, message))
 
-    def clean(self, text: str, loc: Loc) -> str:
-        """`text` without characters XML cannot hold (each one reported as an error)."""
-        found = sorted(set(_XML_ILLEGAL.findall(text)))
-        if found:
-            names = ", ".join(f"U+{ord(c):04X}" for c in found)
-            self.error(
-                loc,
-                E_CONTROL_CHAR,
-                f"control character {names} cannot be written to XML; delete it from the "
-                "text (a form feed usually means a lost '\\f', as in '\\frac')",
-            )
-            text = _XML_ILLEGAL.sub("", text)
-        return text
-
     def html(self, markdown: str | None, loc: Loc) -> str:
         """Bank Markdown → HTML through the shared text layer, math for Moodle's MathJax."""
         if not markdown:
             return ""
-        return to_html(self.clean(markdown, loc), "mathjax", images=lambda src, alt: self.figure_src(src, loc))
+        return to_html(markdown, "mathjax", images=lambda src, alt: self.figure_src(src, loc))
 
     # -- figures --------------------------------------------------------------------
 
@@ -245,7 +228,7 @@ class _Writer:
         _set_html(etree.SubElement(info_el, "text"), self.html(info, loc))
 
     def category_name(self, name: str, index: int, loc: Loc) -> str:
-        clean = plain_text(self.clean(name, loc), NAME_LIMIT)
+        clean = plain_text(name, NAME_LIMIT)
         if (index, name) in self.checked_names:
             return clean or "-"
         self.checked_names.add((index, name))
@@ -299,7 +282,7 @@ class _Writer:
 
     def header(self, element: etree._Element, q: Question) -> None:
         name = etree.SubElement(element, "name")
-        title = plain_text(self.clean(q.display_title, q.loc), NAME_LIMIT) or q.id
+        title = plain_text(q.display_title, NAME_LIMIT) or q.id
         _set_text(etree.SubElement(name, "text"), title)
         _html_field(element, "questiontext", self.html(q.text, q.loc))
         _html_field(element, "generalfeedback", self.html(q.solution, q.loc))
@@ -316,7 +299,7 @@ class _Writer:
                 f"id '{idnumber[:20]}…' is {len(idnumber)} characters; Moodle's idnumber "
                 f"holds at most {IDNUMBER_LIMIT} and the import would fail. Shorten the id",
             )
-        _set_text(etree.SubElement(element, "idnumber"), self.clean(idnumber, q.loc))
+        _set_text(etree.SubElement(element, "idnumber"), idnumber)
 
     def points(self, q: Question) -> str:
         points = q.points
@@ -338,7 +321,7 @@ class _Writer:
             return
         tags = etree.SubElement(element, "tags")
         for tag in q.tags:
-            tag = self.clean(tag, q.loc)
+            tag = tag
             # clean_param(PARAM_TAG): drops control characters and < > `, cuts at 50.
             if len(tag) > TAG_LIMIT or re.search(r"[<>`]", tag):
                 self.warning(
@@ -520,7 +503,7 @@ class _Writer:
             return False
         body.append(_simple("usecase", "0"))
         for accepted in q.answers:
-            text = self.clean(accepted.text, accepted.loc).strip()
+            text = accepted.text.strip()
             feedback = accepted.feedback or q.feedback.correct
             feedback_html = self.html(feedback, accepted.loc)
             body.append(self.plain_answer(percent(1), escape_wildcards(text), feedback_html, accepted.loc))
@@ -592,11 +575,11 @@ class _Writer:
         element = etree.Element("subquestion", format="html")
         _set_html(etree.SubElement(element, "text"), left_html)
         answer = etree.SubElement(element, "answer")
-        self.set_plain(etree.SubElement(answer, "text"), self.clean(right, loc).strip(), loc)
+        self.set_plain(etree.SubElement(answer, "text"), right.strip(), loc)
         return element
 
     def set_plain(self, element: etree._Element, text: str, loc: Loc) -> None:
-        text = self.clean(text, loc)
+        text = text
         if "]]>" in text and _WHITESPACE_BETWEEN_ESCAPES.search(text):
             self.warning(
                 loc,

@@ -1,0 +1,195 @@
+"""Issue 13: nothing a bank can contain may crash qbank, hang it, or exhaust memory.
+
+Each test reproduces one hostile input from the red-team report and asserts a located
+finding (`path:line:col: CODE`), no traceback, and bounded time; the hostile runs go
+through tests/hostile.py (a child process with a memory limit and a timeout).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from exporter import report
+from exporter.diagnostics import Collector, Diagnostic, printable
+from exporter.model import Loc
+from exporter.writers import canvas, gift, moodle
+from exporter.yamlsource import MAX_NESTING, parse
+from hostile import bank, qbank
+
+ESSAY = """\
+title: T
+questions:
+  - id: q1
+    type: essay
+    text: Explain.
+    check:
+      manual: graded by a person
+"""
+
+LOCATED = re.compile(r"^bank/b\.yaml:\d+:\d+: [A-Z]\d{3} ")
+
+
+# --- YAML aliases and nesting (item 8) -------------------------------------------------
+
+LAUGHS = "a: &a [" + ",".join(['"lol"'] * 10) + "]\n" + "".join(
+    f"{b}: &{b} [" + ",".join([f"*{a}"] * 10) + "]\n" for a, b in zip("abcdefg", "bcdefgh")
+)
+
+
+@pytest.mark.parametrize("text, where", [
+    (LAUGHS, (2, 8)),  # 10^8 strings if expanded; the first alias is at line 2
+    ("title: &a [*a]\nquestions: []\n", (1, 12)),  # a list that contains itself
+    ("title: T\nquestions: &q\n  - id: a\n    type: essay\n    text: *q\n", (5, 11)),
+])
+def test_aliases_are_refused_where_written(text: str, where: tuple[int, int]) -> None:
+    doc, problems = parse("b.yaml", text)
+    assert doc is None
+    assert [(d.loc.line, d.loc.col, d.code) for d in problems] == [(*where, "E006")]
+    assert "alias" in problems[0].message
+
+
+def test_deep_flow_nesting_is_a_located_error_not_a_recursion_error() -> None:
+    text = "title: " + "[" * 500 + "]" * 500 + "\n"
+    doc, [problem] = parse("b.yaml", text)
+    assert doc is None and problem.code == "E006"
+    assert (problem.loc.line, problem.loc.col) == (1, 8 + MAX_NESTING - 1)
+
+
+def test_deepest_libyaml_nesting_is_a_syntax_error() -> None:
+    doc, [problem] = parse("b.yaml", "a: " + "[" * 5000 + "]" * 5000)
+    assert doc is None and problem.code == "E001" and problem.loc.line == 1
+
+
+def test_billion_laughs_through_the_cli_is_fast_and_small(tmp_path: Path) -> None:
+    result = qbank(["check", "-j", "1", "--no-cache"], bank(tmp_path, "title: T\n" + LAUGHS.replace("a: &a", "questions: &a")),
+                   timeout=30)
+    assert result.code == 1 and result.seconds < 20
+    assert any(LOCATED.match(line) and " E006 " in line for line in result.lines), result.err
+
+
+# --- no text can crash a writer or a report (item 12) ------------------------------------
+
+HOSTILE_TEXT = '"a \\x01 b \\0 c \\uFFFE d $\\frac{1}{2}$"'  # libyaml refuses a lone surrogate
+
+
+def hostile_bank(tmp_path: Path) -> Path:
+    body = f"""\
+title: {HOSTILE_TEXT}
+questions:
+  - id: q1
+    type: multiple_choice
+    text: {HOSTILE_TEXT}
+    solution: {HOSTILE_TEXT}
+    tags: [{HOSTILE_TEXT}]
+    choices:
+      - text: {HOSTILE_TEXT}
+        correct: true
+        feedback: {HOSTILE_TEXT}
+      - text: "2"
+        correct: false
+    check:
+      manual: {HOSTILE_TEXT}
+  - id: q2
+    type: matching
+    text: Match.
+    pairs:
+      - {{left: {HOSTILE_TEXT}, right: {HOSTILE_TEXT}}}
+      - {{left: b, right: c}}
+    check:
+      manual: {HOSTILE_TEXT}
+"""
+    return bank(tmp_path, body)
+
+
+@pytest.mark.parametrize("writer", [canvas, moodle, gift], ids=lambda w: w.TARGET)
+def test_writers_report_unwritable_characters_instead_of_crashing(tmp_path: Path, writer) -> None:
+    from exporter.load import load_banks
+
+    hostile_bank(tmp_path)
+    banks, _ = load_banks([str(tmp_path / "bank")])  # defence in depth: whatever the loader says
+    q1 = banks[0].questions[0]
+    with_surrogate = replace(q1, title="lone \ud800 surrogate")  # only a program can make one
+    found = Collector()
+    writer.write(replace(banks[0], questions=(with_surrogate, *banks[0].questions[1:])), found)
+    codes = {d.code for d in found.errors}
+    assert codes == {writer.E_UNWRITABLE if writer is not moodle else moodle.E_CONTROL_CHAR}
+    lines = {d.loc.line for d in found.errors}
+    assert {1, 3, 9, 20} <= lines  # the bank title, the question, the choice, the pair
+    assert any("U+D800" in d.message and "`q1.title`" in d.message for d in found.errors)
+
+
+def test_build_with_unwritable_characters_fails_cleanly(tmp_path: Path) -> None:
+    result = qbank(["build", "-j", "1", "--no-cache"], hostile_bank(tmp_path))
+    assert result.code == 1
+    assert not (tmp_path / "dist").exists()
+    assert all(LOCATED.match(line) or line.startswith("qbank:") for line in result.lines), result.err
+
+
+def test_junit_and_json_reports_carry_any_text(tmp_path: Path) -> None:
+    result = qbank(["check", "-j", "1", "--no-cache", "--junit", "j.xml", "--format", "json"], hostile_bank(tmp_path))
+    assert result.code in (0, 1)
+    root = etree.parse(str(tmp_path / "j.xml")).getroot()
+    skipped = [s.text for s in root.iter("skipped")]
+    assert skipped and all("\\x01" in s and "\\x00" in s and "\\ufffe" in s for s in skipped)
+
+
+def test_junit_with_every_unprintable_character_is_valid_xml() -> None:
+    bad = "".join(map(chr, range(0x20))) + "\x7f\ufffe\uffff\ud800\u2028"
+    d = Diagnostic(Loc(f"bank/{bad}.yaml", 1, 1), "K101", bad)
+    data = report.junit([d], [], report.Summary(files=[d.loc.path]))
+    assert etree.fromstring(data).find(".//failure").get("message") == printable(bad)
+
+
+# --- one line per finding; GitHub workflow commands cannot be forged (item 15) -------------
+
+FORGED = "::warning file=bank/b.yaml,line=1::forged"
+
+
+def test_a_newline_in_bank_text_cannot_forge_a_workflow_command(tmp_path: Path) -> None:
+    body = f"""\
+title: T
+questions:
+  - id: q1
+    type: numerical
+    text: What?
+    answer: 3
+    tolerance: 0
+    check:
+      symbols: [x]
+      given: {{"x\\n{FORGED}": 3}}
+      quantity: "x\\n{FORGED}\\r{FORGED}"
+"""
+    import os
+
+    env = dict(os.environ, GITHUB_ACTIONS="true")
+    result = qbank(["check", "-j", "1", "--no-cache"], bank(tmp_path, body), env=env)
+    assert result.code == 1
+    for line in result.out.splitlines() + result.err.splitlines():
+        assert not line.startswith("::warning"), line
+        assert line.startswith(("::error ", "bank/b.yaml:", "qbank:")), line
+    annotations = result.out.splitlines()
+    assert annotations and all(line.startswith("::error file=bank/b.yaml,line=") for line in annotations)
+
+
+def test_github_escaping_follows_the_toolkit() -> None:
+    d = Diagnostic(Loc("bank/a,b:c%.yaml", 3, 4), "K1,0:1", "50% of\r\nit, :: here")
+    out = Collector()
+    import io
+
+    stream = io.StringIO()
+    report.github([d], stream)
+    assert stream.getvalue() == (
+        "::error file=bank/a%2Cb%3Ac%25.yaml,line=3,col=4,title=K1%2C0%3A1::50%25 of\\r\\nit, :: here\n"
+    )
+    assert not out.items
+
+
+def test_printable_keeps_text_and_escapes_controls() -> None:
+    assert printable("ä ∂x/∂t $\\frac12$") == "ä ∂x/∂t $\\frac12$"
+    assert printable("a\nb\x00\u2028\ud800") == "a\\nb\\x00\\u2028\\ud800"
+    assert "\n" not in str(Diagnostic(Loc("p\n", 1, 1), "E001", "x\ny"))
