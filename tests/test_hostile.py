@@ -130,12 +130,24 @@ def test_build_with_unwritable_characters_fails_cleanly(tmp_path: Path) -> None:
     assert all(LOCATED.match(line) or line.startswith("qbank:") for line in result.lines), result.err
 
 
-def test_junit_and_json_reports_carry_any_text(tmp_path: Path) -> None:
+def test_junit_and_json_reports_of_a_hostile_bank(tmp_path: Path) -> None:
     result = qbank(["check", "-j", "1", "--no-cache", "--junit", "j.xml", "--format", "json"], hostile_bank(tmp_path))
-    assert result.code in (0, 1)
+    assert result.code == 1
     root = etree.parse(str(tmp_path / "j.xml")).getroot()
-    skipped = [s.text for s in root.iter("skipped")]
-    assert skipped and all("\\x01" in s and "\\x00" in s and "\\ufffe" in s for s in skipped)
+    assert root.find(".//failure") is not None
+    assert '"code": "E007"' in result.out  # a lost \\frac, located by the loader
+
+
+def test_junit_carries_a_manual_reason_with_any_character(tmp_path: Path) -> None:
+    from exporter.load import load_banks
+
+    banks, _ = load_banks([str(bank(tmp_path, ESSAY) / "bank")])
+    q = banks[0].questions[0]
+    reason = "graded \x01 by \x00 a \ufffe person \ud800"
+    hostile = replace(banks[0], questions=(replace(q, check=replace(q.check, manual=reason)),))
+    data = report.junit([], [hostile], report.Summary(files=[hostile.path]))
+    [skipped] = etree.fromstring(data).iter("skipped")
+    assert skipped.text == "graded \\x01 by \\x00 a \\ufffe person \\ud800"
 
 
 def test_junit_with_every_unprintable_character_is_valid_xml() -> None:
