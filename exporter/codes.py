@@ -54,7 +54,9 @@ CODES: dict[str, Code] = _registry(
     Code("E003", "error", "read", "empty file", "add `title:` and `questions:` or delete the file"),
     Code("E004", "error", "read", "tab in indentation", "indent with spaces"),
     Code("E005", "error", "read", "duplicate key (YAML keeps only the last)", "merge or delete one of them"),
-    Code("E006", "error", "read", "unsupported YAML (merge keys, non-text keys, unreadable values)", "write the fields out"),
+    Code("E006", "error", "read",
+         "unsupported YAML (merge keys, aliases `*name`, nesting deeper than 40 levels, non-text keys, unreadable values)",
+         "write the fields out"),
     Code("E007", "error", "read",
          'a double-quoted string whose escape ate a LaTeX command (`"\\theta"` is a tab + `heta`)',
          "single quotes or a `|` block (see *Writing LaTeX in YAML*)"),
@@ -179,8 +181,9 @@ CODES: dict[str, Code] = _registry(
     Code("F105", "error", "figures", "the image has no alt text", "write `![what it shows](path)`"),
     Code("F106", "error", "figures", "the image is a URL, not a file of the bank", "download it into the bank folder"),
     Code("F107", "error", "figures",
-         "an SVG with scripts, event handlers, `javascript:` links, frames or entity declarations",
-         "remove them (export a plain SVG)"),
+         "an SVG with something not on the allow-list (scripts, event handlers, animation, `<foreignObject>`, links "
+         "out of the file, external CSS, processing instructions) or entity declarations",
+         "remove what the message names (save as plain SVG)"),
     Code("F108", "error", "figures", "a file or folder name with characters other than letters, digits, `.`, `_`, `-`",
          "rename it"),
     # --- `qbank import`: readers of LMS formats (exporter/readers/)
@@ -225,6 +228,9 @@ CODES: dict[str, Code] = _registry(
          "rename one of them"),
     Code("C104", "error", "canvas", "a numerical question without a finite answer and a tolerance ≥ 0",
          "give a finite answer and tolerance"),
+    Code("C105", "error", "canvas",
+         "a text with a character XML cannot carry (control characters, NUL, U+FFFE/U+FFFF, a lone surrogate)",
+         "delete it (the loader refuses these in bank files: this guards models built some other way)"),
     Code("C111", "error", "canvas",
          "a Canvas group that lists a question the quiz lacks, shares a question with another group, or picks more "
          "than it holds",
@@ -251,7 +257,9 @@ CODES: dict[str, Code] = _registry(
          "a question without what its type needs (true/false answer, two choices, short answers, pairs), or with a "
          "blank choice, short answer or matching side",
          "complete the question"),
-    Code("M107", "error", "moodle", "a control character XML cannot carry (often a lost `\\f` of `\\frac`)",
+    Code("M107", "error", "moodle",
+         "a character XML cannot carry (control characters, NUL, U+FFFE/U+FFFF, a lone surrogate; often a lost "
+         "`\\f` of `\\frac`)",
          "remove it (quote the YAML text, or write `\\\\frac`)"),
     Code("M108", "error", "moodle", "a category name that is empty once made plain text", "give the category a name"),
     Code("M202", "warning", "moodle",
@@ -287,6 +295,9 @@ CODES: dict[str, Code] = _registry(
          "an id Moodle's `[id:…]` cannot carry (over 100 characters, control characters, a final backslash)",
          "change the id"),
     Code("G106", "error", "gift", "a category name that is empty once made plain text", "give the category a name"),
+    Code("G107", "error", "gift",
+         "a text with a character a GIFT file cannot carry (control characters, NUL, U+FFFE/U+FFFF, a lone surrogate)",
+         "delete it"),
     Code("G200", "warning", "gift", "a question left out of the GIFT file (the message names it and says why)",
          "use the Moodle XML export for it"),
     Code("G201", "warning", "gift", "`points` other than 1", "use the Moodle XML export, which keeps points"),
