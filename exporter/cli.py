@@ -13,19 +13,19 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, identity, pipeline, readers, report
+from . import __version__, config, identity, pipeline, readers, report, writers
 from .codes import lookup
 from .diagnostics import Diagnostic
 from .load import PathError, load_banks
 from .pipeline import DEFAULT_BANK, DEFAULT_QUIZZES
-from .writers import TARGETS
 
 
 def _targets(value: str) -> list[str]:
+    known = writers.names()
     names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in TARGETS]
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown target {', '.join(unknown) or '(none)'}; choose from {','.join(TARGETS)}")
+        raise argparse.ArgumentTypeError(f"unknown target {', '.join(unknown) or '(none)'}; choose from {','.join(known)}")
     return names
 
 
@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     common(b)
     b.add_argument("-o", "--output", default="dist", metavar="DIR", help="output folder (default: dist/)")
     b.add_argument("--targets", metavar="NAMES", type=_targets,
-                   help=f"comma-separated targets to build (default: all of {','.join(TARGETS)})")
+                   help=f"comma-separated targets to build (default: {','.join(writers.BUILTIN)})")
+    b.add_argument("--option", metavar="TARGET.NAME=VALUE", action="append", default=[],
+                   help="a writer option, e.g. canvas.math_style=mathjax (overrides qbank.toml / [tool.qbank])")
     b.add_argument("--check", action="store_true", dest="verify", help="write nothing; exit 1 if DIR (or the lock) is not what the bank builds to")
 
     im = sub.add_parser("import", help="bring Moodle XML, GIFT or Canvas (QTI) questions into a new bank file")
@@ -122,13 +124,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if summary.errors else 0
 
 
+def _writer_options(args: argparse.Namespace) -> dict[str, dict[str, object]]:
+    """qbank.toml / [tool.qbank], then --option; raises ConfigError naming the culprit."""
+    chosen = writers.selected(args.targets)
+    settings, source = config.project_settings()
+    config.resolve(chosen, settings, source)
+    options = config.merge(settings, config.parse_overrides(args.option))
+    if args.option:
+        config.resolve(chosen, options, "--option")
+    return options
+
+
 def cmd_build(args: argparse.Namespace) -> int:
+    try:  # before the check: a typo in the configuration should not cost a whole check
+        options = _writer_options(args)
+    except config.ConfigError as exc:
+        print(f"qbank: error: {exc}", file=sys.stderr)
+        return 2
     run = _check(args)
     if not run.ok:
         _emit(run.diagnostics, run.summary)
         print(f"qbank: not building: fix the errors above; {args.output}/ was left as it was", file=sys.stderr)
         return 1
-    built = pipeline.build(run, args.output, targets=args.targets, verify=args.verify)
+    built = pipeline.build(run, args.output, targets=args.targets, options=options, verify=args.verify)
     _emit(built.diagnostics, built.summary)
     if not built.built:
         print(f"qbank: build failed; {args.output}/ was left as it was", file=sys.stderr)

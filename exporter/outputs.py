@@ -15,29 +15,30 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Sequence
 
 from .diagnostics import Collector, Diagnostic, Report
 from .model import Bank
-from .writers import TARGETS, all_writers
+from .writers import Writer, selected
 
 
 QUIZ_FOLDER = "quizzes"
 """Quizzes are written to `<target>/quizzes/`, so a quiz and a bank file never share a path."""
 
 
-def writers_for(targets: Sequence[str] | None) -> list[ModuleType]:
-    """The writers of these target names (all when None), in the registry's order."""
-    if targets is None:
-        return all_writers()
-    unknown = sorted(set(targets) - set(TARGETS))
-    if unknown:
-        raise ValueError(f"unknown target(s): {', '.join(unknown)} (known: {', '.join(TARGETS)})")
-    return [w for w in all_writers() if w.TARGET in targets]
+Configured = tuple[Writer, object]
+"""A writer and its options object."""
 
 
-def _outputs_of(bank: Bank, report: Report, *, quiz: bool, writers: Sequence[ModuleType]) -> list[tuple[Path, bytes]]:
+def configured(targets: Sequence[str] | None = None, options: Mapping[str, object] | None = None) -> list[Configured]:
+    """The writers of these targets (default: those built by default), each with its
+    options (default: the writer's defaults)."""
+    chosen = selected(targets)
+    given = options or {}
+    return [(w, given.get(w.name) or w.options()) for w in chosen]
+
+
+def _outputs_of(bank: Bank, report: Report, *, quiz: bool, writers: Sequence[Configured]) -> list[tuple[Path, bytes]]:
     """One bank's (or quiz's) files, one per writer."""
     folder = Path(QUIZ_FOLDER) if quiz else Path()
 
@@ -48,8 +49,8 @@ def _outputs_of(bank: Bank, report: Report, *, quiz: bool, writers: Sequence[Mod
 
     sink = quiz_sink if quiz else report
     return [
-        (Path(writer.TARGET) / folder / f"{bank.name}{writer.SUFFIX}", writer.write(bank, sink))
-        for writer in writers
+        (Path(writer.target) / folder / f"{bank.name}{writer.suffix}", writer.write(bank, options, sink))
+        for writer, options in writers
     ]
 
 
@@ -80,7 +81,7 @@ class Staged(Mapping[Path, bytes]):
 
 _TASKS: list[tuple[Bank, bool]] = []
 _STAGING: list[Path] = []
-_WRITERS: list[ModuleType] = []
+_WRITERS: list[Configured] = []
 
 
 def _render_task(i: int) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
@@ -102,7 +103,7 @@ def render(
     quizzes: Sequence[Bank] = (),
     *,
     jobs: int = 1,
-    writers: Sequence[ModuleType] | None = None,
+    writers: Sequence[Configured] | None = None,
 ) -> Mapping[Path, bytes]:
     """Every output file (relative path → bytes) for these banks (variants expanded) and
     quizzes (each assembled into a Bank by exporter.quizzes): the same writers for both.
@@ -111,7 +112,7 @@ def render(
     are written side by side, here and in forked processes; outputs and findings are merged
     back in bank order, so the result does not depend on `jobs`.
     """
-    chosen = list(all_writers() if writers is None else writers)
+    chosen = list(configured() if writers is None else writers)
     tasks = [(b, False) for b in banks] + [(q, True) for q in quizzes]
     jobs = min(jobs, len(tasks))
     if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
@@ -165,7 +166,7 @@ def write(outputs: Mapping[Path, bytes], out_dir: Path) -> list[Path]:
     return changed
 
 
-def stale(outputs: Mapping[Path, bytes], out_dir: Path, writers: Sequence[ModuleType] | None = None) -> list[str]:
+def stale(outputs: Mapping[Path, bytes], out_dir: Path, writers: Sequence[Configured] | None = None) -> list[str]:
     """What differs between `out_dir` and a fresh build of these writers' targets (all by
     default): for CI's "is dist/ up to date?"."""
     problems = []
@@ -176,8 +177,8 @@ def stale(outputs: Mapping[Path, bytes], out_dir: Path, writers: Sequence[Module
             problems.append(f"{target}: missing")
         elif target.read_bytes() != data:
             problems.append(f"{target}: out of date")
-    for writer in all_writers() if writers is None else writers:
-        for folder, what in ((out_dir / writer.TARGET, "bank"), (out_dir / writer.TARGET / QUIZ_FOLDER, "quiz")):
+    for writer, _ in configured() if writers is None else writers:
+        for folder, what in ((out_dir / writer.target, "bank"), (out_dir / writer.target / QUIZ_FOLDER, "quiz")):
             if folder.is_dir():
                 for f in sorted(folder.iterdir()):
                     if f.is_file() and f.relative_to(out_dir) not in outputs:

@@ -35,6 +35,7 @@ AUTO = "auto"
 Checking one bank file must not report the quizzes' references to the other files."""
 
 Timings = dict[str, float]
+Settings = Mapping[str, Mapping[str, object]]
 
 
 @dataclass
@@ -225,6 +226,7 @@ def build(
     out_dir: str | os.PathLike[str] = "dist",
     *,
     targets: Sequence[str] | None = None,
+    options: Settings | None = None,
     verify: bool = False,
     jobs: int | None = None,
 ) -> BuildResult:
@@ -233,17 +235,28 @@ def build(
     Nothing is written when the check had errors or a writer reports one (`built` is
     False; the previous `out_dir` stays as it was). With `verify`, nothing is written
     either: `problems` lists what differs from a fresh build (`qbank build --check`).
-    `targets`: writer names (default: every registered writer). `jobs`: render
-    processes (default: the check's `jobs`, 0 = one per core).
+    `targets`: writer names (default: the writers built by default). `options`: writer
+    options by target, e.g. `{"canvas": {"math_style": "mathjax"}}` (default: the
+    project's qbank.toml or [tool.qbank] in the current folder, as `qbank build` reads
+    it). `jobs`: render processes (default: the check's `jobs`, 0 = one per core).
+    Raises ValueError for an unknown target and `config.ConfigError` for bad options.
     """
-    from . import outputs as render_stage
+    from . import config, outputs as render_stage
+    from .writers import selected
 
     out = Path(out_dir)
     timings: Timings = {}
     summary = replace(result.summary)
     if not result.ok:
         return BuildResult(out, {}, list(result.diagnostics), summary, timings=timings)
-    writers = render_stage.writers_for(targets)
+    try:
+        chosen = selected(targets)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    source = None
+    if options is None:
+        options, source = config.project_settings()
+    writers = render_stage.configured(targets, config.resolve(chosen, options, source))
     jobs = result.jobs if jobs is None else jobs
     written = Collector()
     with _timed(timings, "render"):

@@ -37,11 +37,11 @@ from lxml import html as lxml_html
 from exporter.diagnostics import Collector
 from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import canvas_equation_image
-from exporter.writers import canvas
+from exporter.writers import canvas, ims
 
 from ims_schemas import assert_valid, schema  # noqa: E402
 QTI = canvas.QTI_NS
-NS = {"q": QTI, "cp": canvas.CP_NS, "cv": canvas.CANVAS_NS}
+NS = {"q": QTI, "cp": ims.CP_NS, "cv": canvas.CANVAS_NS}
 
 
 # ---------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def nasty_bank() -> Bank:
 
 def build(bank: Bank, style: str | None = None) -> tuple[bytes, Collector]:
     report = Collector()
-    data = canvas.write(bank, report) if style is None else canvas.write(bank, report, style)
+    data = canvas.write(bank, report) if style is None else canvas.write(bank, report, canvas.Options(math_style=style))
     return data, report
 
 
@@ -705,7 +705,7 @@ def test_nasty_text_survives() -> None:
 
 
 def test_math_styles() -> None:
-    assert canvas.MATH_STYLE == "canvas_image"
+    assert canvas.Options().math_style == "canvas_image"
     _, default, _, _ = parts(build(nasty_bank())[0])
     _, mathjax, _, _ = parts(build(nasty_bank(), "mathjax")[0])
     t_image = question_html(items(default)["mc-nasty"])

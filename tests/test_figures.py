@@ -32,13 +32,13 @@ from exporter.diagnostics import Collector
 from exporter.load import load_banks
 from exporter.model import Bank
 from exporter.text import markdown_images, to_html
-from exporter.writers import canvas, gift, moodle
+from exporter.writers import canvas, gift, ims, moodle
 from ims_schemas import CP as CP_XSD, schema
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_FIGURE = REPO / "bank" / "figures" / "backprop-chain.svg"
 QTI = {"q": canvas.QTI_NS}
-CP = {"cp": canvas.CP_NS}
+CP = {"cp": ims.CP_NS}
 
 
 # ---------------------------------------------------------------------------------------
@@ -520,9 +520,9 @@ def test_deterministic(module: Any, tmp_path: Path) -> None:
     assert out_b == out_a.replace(str(tmp_path / "a").encode(), str(tmp_path / "b").encode())
 
 
-def test_gift_leaves_out_a_figure_too_large_to_embed(shared: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gift, "FIGURE_EMBED_LIMIT", len(SVG) - 1)
-    data, report = write(gift, shared)
+def test_gift_leaves_out_a_figure_too_large_to_embed(shared: Bank) -> None:
+    report = Collector()
+    data = gift.write(shared, report, gift.Options(figure_embed_limit=len(SVG) - 1))
     [w] = report.warnings
     second = next(q for q in shared.questions if q.id == "second")
     assert (w.code, w.loc, w.severity) == (gift.W_FIGURE, second.loc, "warning")

@@ -65,11 +65,8 @@ byte-identical on every machine that builds it; the seed bank's package is about
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import re
-import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -80,27 +77,30 @@ from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
 from ..model import Bank, Group, Loc, Question
 from ..text import MathStyle, plain_text, to_html, writable
+from . import Writer, register
+from .ims import (
+    MANIFEST,
+    XSI_NS,
+    Resource,
+    assessment_ident,
+    file_identifier,
+    group_ident,
+    item_ident,
+    manifest,
+    xml_bytes,
+    zip_bytes,
+)
 
 TARGET = "canvas"
 SUFFIX = ".zip"
 
-MATH_STYLE: MathStyle = "canvas_image"
-"""Default math rendering. Equation images render on every Canvas instance and are what
-Canvas's own equation editor produces; `\\(…\\)` (style "mathjax") is only typeset where the
-instance has the "Updated equation handling" feature switched on. See the README, "Canvas export"."""
-
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
-CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_SCHEMA_LOCATION = f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
-CP_SCHEMA_LOCATION = f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
 CANVAS_SCHEMA_LOCATION = f"{CANVAS_NS} https://canvas.instructure.com/xsd/cccv1p0.xsd"
 
 META_FILE = "assessment_meta.xml"
 META_RESOURCE_TYPE = "associatedcontent/imscc_xmlv1p1/learning-application-resource"
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-ZIP_MODE = 0o100644
 
 RESPONSE = "response1"
 SCORE = "SCORE"
@@ -146,48 +146,21 @@ E_GROUP = "C111"
 W_GROUP_POINTS = "C211"
 
 
-def write(bank: Bank, report: Report, math_style: MathStyle | None = None) -> bytes:
-    """The QTI .zip for `bank`; `math_style` defaults to the module's MATH_STYLE."""
-    return _CanvasWriter(writable(bank, report, E_UNWRITABLE, "Canvas QTI (XML)"), report, math_style or MATH_STYLE).build()
+@dataclass(frozen=True)
+class Options:
+    math_style: MathStyle = "canvas_image"
+    """Equation images (the default) render on every Canvas instance and are what Canvas's
+    own equation editor produces; `\\(…\\)` ("mathjax") is only typeset where the instance
+    has "Updated equation handling" switched on. See the README, "Canvas export"."""
+
+
+def write(bank: Bank, report: Report, options: Options | None = None) -> bytes:
+    """The QTI .zip for `bank`."""
+    return _CanvasWriter(writable(bank, report, E_UNWRITABLE, "Canvas QTI (XML)"), report, (options or Options()).math_style).build()
 
 
 # ---------------------------------------------------------------------------------------
 # Identifiers and numbers
-
-
-def item_ident(question_id: str) -> str:
-    """The item ident for a question id, in the form QTIMigrationTool keeps unchanged.
-
-    Bank ids are `[a-z0-9][a-z0-9._-]*`; the tool's `FixIdentifier` would prefix an id that
-    starts with a digit with `ID_` on its own, so we write that prefix ourselves and the
-    ident Canvas stores is the one in our file. Upper-case `ID_` cannot clash with a bank id.
-    """
-    ident = re.sub(r"[^A-Za-z0-9._-]", "_", question_id)
-    if not re.match(r"[A-Za-z_]", ident):
-        ident = "ID_" + ident
-    return ident
-
-
-def assessment_ident(bank_name: str) -> str:
-    """The quiz ident (and folder name) for a bank: `QB_<file stem>`.
-
-    Upper-case, so it can never equal a (lower-case) question id: the tool puts items and
-    the assessment in one identifier space and renames a duplicate. A stem with characters
-    outside `[A-Za-z0-9_-]` gets a short hash so two such stems cannot share an ident.
-    """
-    slug = re.sub(r"[^A-Za-z0-9_-]", "_", bank_name)
-    if slug != bank_name:
-        slug += "_" + hashlib.sha256(bank_name.encode("utf-8")).hexdigest()[:8]
-    return "QB_" + slug
-
-
-def group_ident(name: str) -> str:
-    """The section ident of a question group: `QG_<name>` (upper-case prefix: never a
-    question id or the quiz's `QB_` ident), with a hash when the name needed changing."""
-    slug = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-    if slug != name:
-        slug += "_" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
-    return "QG_" + slug
 
 
 def answer_id(question_id: str, k: int) -> int:
@@ -298,23 +271,6 @@ def _display(cond: etree._Element, ident: str) -> None:
     _sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=ident)
 
 
-def _xml_bytes(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def zip_bytes(entries: Sequence[tuple[str, bytes]]) -> bytes:
-    """A zip whose bytes depend only on `entries`: given order, fixed time and mode, stored."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_STORED
-            info.create_system = 3  # Unix, so the mode below means the same everywhere
-            info.external_attr = ZIP_MODE << 16
-            zf.writestr(info, data)
-    return buf.getvalue()
-
-
 # ---------------------------------------------------------------------------------------
 # The writer
 
@@ -384,9 +340,9 @@ class _CanvasWriter:
         meta = self.assessment_meta(points)  # before the manifest: the description may show figures
         return zip_bytes(
             [
-                ("imsmanifest.xml", _xml_bytes(self.manifest())),
-                (f"{self.ident}/{self.ident}.xml", _xml_bytes(assessment)),
-                (f"{self.ident}/{META_FILE}", _xml_bytes(meta)),
+                (MANIFEST, xml_bytes(self.manifest())),
+                (f"{self.ident}/{self.ident}.xml", xml_bytes(assessment)),
+                (f"{self.ident}/{META_FILE}", xml_bytes(meta)),
             ]
             + [(self.figure_href(figure), figure.data) for figure in self.figures.used]
         )
@@ -403,31 +359,15 @@ class _CanvasWriter:
 
     def manifest(self) -> etree._Element:
         """IMS CP 1.1: the assessment resource, and Canvas's meta file as the resource type
-        `post_process_assessments` selects (`type$="learning-application-resource"`)."""
-        cp = lambda tag: f"{{{CP_NS}}}{tag}"  # noqa: E731 - a local namespace shorthand
-        root = etree.Element(cp("manifest"), nsmap={None: CP_NS, "xsi": XSI_NS})
-        root.set("identifier", f"{self.ident}_manifest")
-        root.set(f"{{{XSI_NS}}}schemaLocation", CP_SCHEMA_LOCATION)
-        metadata = etree.SubElement(root, cp("metadata"))
-        etree.SubElement(metadata, cp("schema")).text = "IMS Content"
-        etree.SubElement(metadata, cp("schemaversion")).text = "1.1.3"
-        etree.SubElement(root, cp("organizations"))
-        resources = etree.SubElement(root, cp("resources"))
-        href = f"{self.ident}/{self.ident}.xml"
-        res = etree.SubElement(resources, cp("resource"), identifier=self.ident, type="imsqti_xmlv1p2", href=href)
-        etree.SubElement(res, cp("file"), href=href)
-        etree.SubElement(res, cp("dependency"), identifierref=f"{self.ident}_meta")
-        meta_href = f"{self.ident}/{META_FILE}"
-        meta = etree.SubElement(
-            resources, cp("resource"), identifier=f"{self.ident}_meta", type=META_RESOURCE_TYPE, href=meta_href
-        )
-        etree.SubElement(meta, cp("file"), href=meta_href)
-        for figure in self.figures.used:  # each figure once, as the web content it is
-            fig_href = self.figure_href(figure)
-            fig_id = f"{self.ident}_fig_{hashlib.sha256(figure.path.encode('utf-8')).hexdigest()[:12]}"
-            fig = etree.SubElement(resources, cp("resource"), identifier=fig_id, type="webcontent", href=fig_href)
-            etree.SubElement(fig, cp("file"), href=fig_href)
-        return root
+        `post_process_assessments` selects (`type$="learning-application-resource"`); each
+        figure once, as the web content it is."""
+        meta = f"{self.ident}_meta"
+        return manifest(f"{self.ident}_manifest", [
+            Resource(self.ident, "imsqti_xmlv1p2", f"{self.ident}/{self.ident}.xml", (meta,)),
+            Resource(meta, META_RESOURCE_TYPE, f"{self.ident}/{META_FILE}"),
+            *(Resource(file_identifier(f"{self.ident}_fig", f.path), "webcontent", self.figure_href(f))
+              for f in self.figures.used),
+        ])
 
     def assessment_meta(self, points: Decimal) -> etree._Element:
         """The quiz settings Canvas reads by element name (`get_quiz_meta`); no schema exists.
@@ -835,3 +775,7 @@ def _equal_shares(n: int) -> list[Decimal]:
     """n percentages with two decimals summing to exactly 100 (the last takes the rest)."""
     share = (FULL / n).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
     return [share] * (n - 1) + [FULL - share * (n - 1)]
+
+
+WRITER = register(Writer(TARGET, SUFFIX, lambda bank, options, report: write(bank, report, options), Options,
+                         "Canvas: an IMS QTI 1.2 content package for Import course content"))

@@ -53,6 +53,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import Writer, register
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
@@ -200,6 +201,7 @@ def format_number(value: object, loc: Loc, what: str) -> str:
 class _Writer:
     bank: Bank
     report: Report
+    options: Options
     pending: list[Diagnostic] = field(default_factory=list)
     """Warnings about the question being rendered, reported only if it is written: a skipped
     question gets one clear message instead of a pile of partial ones."""
@@ -237,11 +239,12 @@ class _Writer:
         figure = self.figures.use(src, loc)
         if figure is None:
             return src  # the error is reported; the build will not be written
-        if len(figure.data) > FIGURE_EMBED_LIMIT:
+        limit = self.options.figure_embed_limit
+        if len(figure.data) > limit:
             self.warn(
                 loc, W_FIGURE,
                 f"figure `{figure.path}` ({len(figure.data):,} bytes) is too large to embed in GIFT "
-                f"text (limit {FIGURE_EMBED_LIMIT:,} bytes, gift.FIGURE_EMBED_LIMIT); the GIFT export shows "
+                f"text (limit {limit:,} bytes, option gift.figure_embed_limit); the GIFT export shows "
                 "its alt text instead. Import the Moodle XML export, which carries the file",
             )
             return None
@@ -561,6 +564,16 @@ class _Writer:
         return "\n".join(blocks).encode("utf-8")
 
 
-def write(bank: Bank, report: Report) -> bytes:
+@dataclass(frozen=True)
+class Options:
+    figure_embed_limit: int = FIGURE_EMBED_LIMIT
+    """Bytes of a figure embedded as a data: URI; a larger one is shown as its alt text."""
+
+
+def write(bank: Bank, report: Report, options: Options | None = None) -> bytes:
     """The bank as one GIFT file: UTF-8 without BOM, `\\n` line ends, deterministic."""
-    return _Writer(writable(bank, report, E_UNWRITABLE, "a GIFT file"), report).write()
+    return _Writer(writable(bank, report, E_UNWRITABLE, "a GIFT file"), report, options or Options()).write()
+
+
+WRITER = register(Writer(TARGET, SUFFIX, lambda bank, options, report: write(bank, report, options), Options,
+                         "GIFT: question bank → Import → GIFT format"))

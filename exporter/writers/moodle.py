@@ -40,6 +40,7 @@ from fractions import Fraction
 
 from lxml import etree
 
+from . import NoOptions, Writer, register
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
 from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
@@ -95,7 +96,7 @@ _NEEDS_ESCAPE = re.compile("[<>&]")
 _WHITESPACE_BETWEEN_ESCAPES = re.compile(r"[<>&][ \t\r\n]+[<>&]")
 
 
-def write(bank: Bank, report: Report) -> bytes:
+def write(bank: Bank, report: Report, options: NoOptions | None = None) -> bytes:
     """The Moodle XML file for `bank`, as UTF-8 bytes. Findings go to `report`."""
     return _Writer(writable(bank, report, E_CONTROL_CHAR, "Moodle XML"), report).build()
 
@@ -661,3 +662,7 @@ def _simple(tag: str, text: str) -> etree._Element:
     element = etree.Element(tag)
     element.text = text
     return element
+
+
+WRITER = register(Writer(TARGET, SUFFIX, lambda bank, options, report: write(bank, report, options), NoOptions,
+                         "Moodle XML: question bank → Import → Moodle XML format"))
