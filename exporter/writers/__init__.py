@@ -80,8 +80,9 @@ def _load() -> None:
 
 def registered() -> list[Writer]:
     """Every registered writer: the built-in ones in build order, then any added."""
-    _load()
-    return list(_REGISTRY.values())
+    _load()  # modules register on import, in whatever order they were imported
+    builtin = [_REGISTRY[name] for name in BUILTIN]
+    return builtin + [w for w in _REGISTRY.values() if w.name not in BUILTIN]
 
 
 def names() -> list[str]:
