@@ -96,6 +96,10 @@ CODES: dict[str, Code] = _registry(
          "a string `answer` that names none",
          "fix the name or declare it under `parameters:`"),
     Code("E210", "error", "bank", "`count` larger than the number of combinations", "lower `count` or add values"),
+    Code("E211", "error", "bank",
+         "a text parameter misused: numbers and texts mixed, used in a check expression though its values are not names, "
+         "a `derived` selection by a non-text parameter or without a case for every value, `digits` for a text",
+         "select an expression by the text parameter under `derived:`, or give every value a case"),
     # --- stable identity (identity.py)
     Code("L101", "error", "lock", "a released id is gone from the bank",
          "restore it, or list it under `retired: [id]` at the top of its bank file"),
@@ -151,6 +155,11 @@ CODES: dict[str, Code] = _registry(
          "rename the other question"),
     Code("V104", "error", "variants", "a derived value that cannot be written back in the check language",
          "change the derived formula"),
+    Code("V105", "error", "variants", "too few draws of the parameter values satisfy the `where:` conditions "
+         "(or leave a dependent range non-empty) within 1000 draws",
+         "relax the conditions, widen the values or lower `count`"),
+    Code("V106", "error", "variants", "a `where:` condition that cannot be decided, or a dependent range whose bounds "
+         "are not exact numbers or give over 1000 values", "write the condition or bounds in exact numbers"),
     # --- quiz files (quizzes.py)
     Code("Q101", "error", "quizzes", 'unknown field (with a "did you mean")', "fix the spelling or remove it"),
     Code("Q102", "error", "quizzes", "missing field (`title`, `questions`, a group's `pick`)", "add it"),

@@ -446,10 +446,20 @@ def _parameters(doc: Document, at: JsonPath, p: dict[str, Any]) -> Parameters:
     """The values spelled out as literals (ranges expanded); problems are found by
     `_parameter_rules`, which reads the same document again."""
     values = []
+    strings = []
+    ranges = []
     for name, spec in p["values"].items():
         where = at + ("values", name)
         if isinstance(spec, list):
-            literals = [_literal(doc.raw.get(where + (i,)), v) for i, v in enumerate(spec)]
+            if spec and all(isinstance(v, str) for v in spec):
+                strings.append(name)
+                values.append((name, tuple(spec), doc.loc(where)))
+                continue
+            literals = [_literal(doc.raw.get(where + (i,)), v) if not isinstance(v, str) else None for i, v in enumerate(spec)]
+        elif isinstance(spec.get("from"), str) or isinstance(spec.get("to"), str):
+            bounds = [doc.raw.get(where + (k,), str(spec[k])) for k in ("from", "to", "step")]
+            ranges.append((name, bounds[0], bounds[1], bounds[2], doc.loc(where)))
+            continue
         else:
             literals = _range(doc, where, spec)
         values.append((name, tuple(x for x in literals if x is not None), doc.loc(where)))
@@ -457,13 +467,36 @@ def _parameters(doc: Document, at: JsonPath, p: dict[str, Any]) -> Parameters:
     def raw(key: str, name: str, value: Any) -> str:
         return doc.raw.get(at + (key, name), str(value))
 
+    derived = []
+    selects = []
+    for n, v in p.get("derived", {}).items():
+        if isinstance(v, dict):
+            ((by, cases),) = v.items()
+            selects.append((n, by, tuple((str(k), raw_case(doc, at + ("derived", n, by, k), c)) for k, c in cases.items())))
+            derived.append((n, "", doc.loc(at + ("derived", n))))
+        else:
+            derived.append((n, raw("derived", n, v), doc.loc(at + ("derived", n))))
+    conditions = p.get("where", [])
+    if isinstance(conditions, str):
+        where_list = ((doc.raw.get(at + ("where",), conditions), doc.text_loc(at + ("where",))),)
+    else:
+        where_list = tuple((doc.raw.get(at + ("where", i), c), doc.text_loc(at + ("where", i))) for i, c in enumerate(conditions))
     return Parameters(
         loc=doc.key_loc(at),
         values=tuple(values),
-        derived=tuple((n, raw("derived", n, v), doc.loc(at + ("derived", n))) for n, v in p.get("derived", {}).items()),
+        derived=tuple(derived),
         count=p.get("count"),
         count_loc=doc.loc(at + ("count",)) if "count" in p else None,
+        strings=tuple(strings),
+        ranges=tuple(ranges),
+        selects=tuple(selects),
+        where=where_list,
+        digits=tuple((n, int(d)) for n, d in p.get("digits", {}).items()),
     )
+
+
+def raw_case(doc: Document, at: JsonPath, value: Any) -> str:
+    return doc.raw.get(at, str(value))
 
 
 def _range(doc: Document, where: JsonPath, spec: dict[str, Any]) -> list[str | None]:
@@ -556,9 +589,15 @@ def _parameter_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnos
     for name, value in spec["values"].items():
         where = at + ("parameters", "values", name)
         if isinstance(value, list):
+            if any(isinstance(v, str) for v in value) and not all(isinstance(v, str) for v in value):
+                yield Diagnostic(doc.loc(where), "E211", f"`{q.id}`: parameter `{name}` mixes numbers and text; "
+                                 "give only numbers, or only texts (quote a number meant as text: \"10\")")
+                continue
             for i, v in enumerate(value):
                 if isinstance(v, float) and _literal(doc.raw.get(where + (i,)), v) is None:
                     yield Diagnostic(doc.loc(where + (i,)), "E205", f"`{q.id}`: parameter `{name}` has a value that is not a finite number")
+        elif isinstance(value, dict) and (isinstance(value.get("from"), str) or isinstance(value.get("to"), str)):
+            continue  # a dependent range: its bounds are computed per draw (exporter.variants)
         elif isinstance(value, dict):
             start, stop, step = (_literal(doc.raw.get(where + (k,)), value[k]) for k in ("from", "to", "step"))
             if None in (start, stop, step):
@@ -594,10 +633,40 @@ def _parameter_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnos
         names = placeholder_names(q.answer)
         if not names or names[0] not in declared:
             yield Diagnostic(q.answer_loc or q.loc, "E209", f"`{q.id}`: answer `{q.answer}` is not a parameter or derived name")
+    yield from _string_parameter_rules(doc, at, q, params)
     total = params.combinations
-    if total and params.count is not None and params.count > total:
+    if total and params.count is not None and params.count > total and not params.ranges:
         yield Diagnostic(params.count_loc or params.loc, "E210", f"`{q.id}`: count {params.count} is more than the "
                          f"{total} combination(s) of the parameter values")
+
+
+def _string_parameter_rules(doc: Document, at: JsonPath, q: Question, params: Parameters) -> Iterable[Diagnostic]:
+    """Text-valued parameters: where they may stand, and the selections made with them."""
+    texts = {n: vals for n, vals, _ in params.values if n in params.strings}
+    for name, by, cases in params.selects:
+        loc = doc.loc(at + ("parameters", "derived", name))
+        if by not in texts:
+            yield Diagnostic(loc, "E211", f"`{q.id}`: derived `{name}` selects by `{by}`, which is not a text parameter "
+                             f"(text parameters: {', '.join(sorted(texts)) or 'none'})")
+            continue
+        missing = [v for v in texts[by] if v not in dict(cases)]
+        if missing:
+            yield Diagnostic(loc, "E211", f"`{q.id}`: derived `{name}` has no case for {by} = `{missing[0]}`; "
+                             "give one expression for every value")
+    names_only = {n for n, vals in texts.items() if all(IDENTIFIER_RE.fullmatch(v) for v in vals)}
+    for what, text, loc in expression_fields(q):
+        for name in texts.keys() - names_only:
+            if re.search(rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])", text):
+                yield Diagnostic(loc, "E211", f"`{q.id}`: {what} uses the text parameter `{name}`, whose values are not "
+                                 f"names; select an expression by it: `derived: {{x: {{{name}: {{…}}}}}}`")
+    declared = set(params.names)
+    for name, _ in params.digits:
+        if name not in declared or name in texts:
+            yield Diagnostic(doc.loc(at + ("parameters", "digits", name)), "E211",
+                             f"`{q.id}`: `digits` names `{name}`, which is not a number parameter or derived name")
+
+
+IDENTIFIER_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic]:

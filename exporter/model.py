@@ -124,10 +124,30 @@ class Parameters:
     derived: tuple[tuple[str, str, Loc], ...] = ()
     count: int | None = None
     count_loc: Loc | None = None
+    strings: tuple[str, ...] = ()
+    """Names whose values are text (`currency: [USD, EUR]`), shown as written."""
+    ranges: tuple[tuple[str, str, str, str, Loc], ...] = ()
+    """Dependent ranges (name, from, to, step): bounds are expressions over other parameters."""
+    selects: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
+    """Derived names chosen by a string parameter: (name, parameter, ((value, expression), …));
+    they keep their place in `derived` (with the text "")."""
+    where: tuple[tuple[str, Loc], ...] = ()
+    """Conditions every variant must satisfy (claims in the check language)."""
+    digits: tuple[tuple[str, int], ...] = ()
+    """Decimals a name is rounded to and shown with."""
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(n for n, _, _ in self.values) + tuple(n for n, _, _ in self.derived)
+        return (
+            tuple(n for n, _, _ in self.values)
+            + tuple(n for n, _, _, _, _ in self.ranges)
+            + tuple(n for n, _, _ in self.derived)
+        )
+
+    @property
+    def drawn(self) -> bool:
+        """Variants are drawn one by one (conditions or dependent ranges), not enumerated."""
+        return bool(self.where or self.ranges)
 
     @property
     def combinations(self) -> int:

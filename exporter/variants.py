@@ -68,6 +68,11 @@ E_DERIVED = "V101"
 E_DUPLICATE_CHOICE = "V102"
 E_ID_CLASH = "V103"
 E_LITERAL = "V104"
+E_UNSATISFIED = "V105"
+E_DRAW = "V106"
+
+MAX_DRAWS = 1000
+"""Draws tried for a question with `where:` conditions or dependent ranges before giving up."""
 
 
 class VariantError(Exception):
@@ -165,7 +170,8 @@ def fill_expression(text: str | None, literals: dict[str, str]) -> str | None:
             ):
                 begin = starts[tok.start[0] - 1] + tok.start[1]
                 end = starts[tok.end[0] - 1] + tok.end[1]
-                edits.append((begin, end, f"({literals[tok.string]})"))
+                value = literals[tok.string]
+                edits.append((begin, end, value if IDENTIFIER.match(value) else f"({value})"))
             if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
                 previous = tok
     except (tokenize.TokenError, SyntaxError):
@@ -189,8 +195,13 @@ def shown_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "0") or Decimal(text) == 0 else text
 
 
-def show_rational(value: Fraction) -> str:
-    """An exact decimal when the value has one, else 6 significant digits."""
+def show_rational(value: Fraction, digits: int | None = None) -> str:
+    """An exact decimal when the value has one, else 6 significant digits; with `digits`,
+    exactly that many decimals (the one shared formatter, exporter.text.decimal_text)."""
+    if digits is not None:
+        from .text import decimal_text
+
+        return decimal_text(value, digits)
     q = value.denominator
     for prime in (2, 5):
         while q % prime == 0:
@@ -216,9 +227,10 @@ def _round_significant(value: Decimal) -> Decimal:
 class Value:
     """One parameter's value in one variant: as the check reads it, and as a student does."""
 
-    literal: str  # exact, in the check language: `0.6`, `6/25`, `sqrt(2)/2`
+    literal: str  # exact, in the check language: `0.6`, `6/25`, `sqrt(2)/2`; a string parameter's text
     shown: str  # for texts: `0.6`, `0.24`, `0.707107`
     number: float  # for a numerical question's `answer: "{{name}}"`
+    numeric: bool = True  # False: a string parameter, or an expression selected for the check
 
 
 # --------------------------------------------------------------------------- choosing
@@ -227,7 +239,7 @@ class Value:
 def combinations(params: Parameters) -> tuple[list[str], list[list[str]]]:
     """Names sorted, and each name's literals sorted by value: the fixed order we draw from."""
     names = sorted(n for n, _, _ in params.values)
-    options = {n: sorted(vals, key=literal_value) for n, vals, _ in params.values}
+    options = {n: sorted(vals) if n in params.strings else sorted(vals, key=literal_value) for n, vals, _ in params.values}
     return names, [options[n] for n in names]
 
 
@@ -328,13 +340,19 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
     names, options = combinations(params)
     total = params.combinations
     count = variant_count(params)
-    if count > total or total == 0:  # the loader reports it (E210); nothing sensible to make
+    if not params.drawn and (count > total or total == 0):  # the loader reports it (E210)
         return []
+    if params.drawn:
+        picked = _draw(q, params, seed, report)
+    else:
+        picked = [dict(zip(names, _combination(index, options))) for index in choose(total, count, seed, q.id)]
     made = []
-    for k, index in enumerate(choose(total, count, seed, q.id), start=1):
+    for k, chosen in enumerate(picked, start=1):
         vid = f"{q.id}-v{k}"
-        chosen = dict(zip(names, _combination(index, options)))
-        shown_params = tuple((n, show_rational(literal_value(chosen[n]))) for n in names)
+        digits = dict(params.digits)
+        shown_params = tuple(
+            (n, chosen[n] if n in params.strings else show_rational(literal_value(chosen[n]), digits.get(n))) for n in chosen
+        )
         stub = dataclasses.replace(q, id=vid, variant_of=q.id, variant_values=shown_params)
         sink = labelled(report, stub)
         if vid in taken:
@@ -350,27 +368,164 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
     return made
 
 
+class _StopDrawing(Exception):
+    """A problem that every further draw would have too (reported already)."""
+
+
+def _draw(q: Question, params: Parameters, seed: str, report: Report) -> list[dict[str, str]]:
+    """Values for the variants of a template with `where:` conditions or dependent ranges.
+
+    Draws combinations with the seeded generator (only `Random.random()`, like `choose`),
+    fills each dependent range from the values drawn before it, and keeps a draw when it is
+    new and every condition holds — until `count` (default: every combination, at most
+    DEFAULT_COUNT_CAP) are kept or MAX_DRAWS draws were tried. Too few is a located V105.
+    """
+    names, options = combinations(params)
+    total = params.combinations
+    wanted = params.count if params.count is not None else min(DEFAULT_COUNT_CAP, total if not params.ranges else DEFAULT_COUNT_CAP)
+    rng = random.Random(f"{seed}:{q.id}")
+    seen: set[tuple] = set()
+    kept: list[dict[str, str]] = []
+    draws = 0
+    quiet: list[Diagnostic] = []
+    try:
+        while len(kept) < wanted and draws < MAX_DRAWS:
+            draws += 1
+            chosen = dict(zip(names, _combination(int(rng.random() * total), options)))
+            usable = True
+            for name, low, high, step, loc in params.ranges:
+                values = _dependent_range(q, params, name, (low, high, step), loc, chosen, report)
+                if not values:
+                    usable = False
+                    break
+                chosen[name] = values[int(rng.random() * len(values))]
+            key = tuple(sorted(chosen.items()))
+            if not usable or key in seen:
+                continue
+            seen.add(key)
+            quiet.clear()
+            values = _evaluate(params, chosen, quiet.append)
+            if values is None:
+                continue  # a derived value undefined for this draw: draw again
+            if _holds(q, params, values, report):
+                kept.append(chosen)
+    except _StopDrawing:
+        return kept
+    if len(kept) < wanted and (params.count is not None or not kept):
+        loc = params.where[0][1] if params.where else params.ranges[0][4]
+        what = " and ".join(f"`{' '.join(t.split())}`" for t, _ in params.where) or "the dependent ranges"
+        found = f"only {len(kept)} different draw(s)" if kept else "no draw"
+        report(Diagnostic(loc, E_UNSATISFIED, f"`{q.id}`: {found} of the parameter values satisfied {what} in {draws} "
+                          f"draws{f' (of {wanted} variants wanted)' if kept else ''}: relax the conditions, widen the values "
+                          "or lower `count`"))
+    return kept
+
+
+def _dependent_range(q: Question, params: Parameters, name: str, bounds: tuple[str, str, str], loc: Loc,
+                     chosen: dict[str, str], report: Report) -> list[str]:
+    """from, from + step, … ≤ to for one draw, the bounds computed from the values drawn."""
+    from . import expr
+
+    literals = {n: v for n, v in chosen.items() if n not in params.strings}
+    numbers = []
+    for what, text in zip(("from", "to", "step"), bounds):
+        try:
+            value = expr.Scope(Check(loc=loc)).build(fill_expression(text, literals) or "")
+        except expr.ExprError as e:
+            report(e.diagnostic(loc))
+            raise _StopDrawing from None
+        if not (isinstance(value, expr.sp.Rational)):
+            report(Diagnostic(loc, E_DRAW, f"`{q.id}`: `{what}` of the range of `{name}` is `{' '.join(text.split())}` = {value}, "
+                              "not an exact number: use whole numbers or decimals"))
+            raise _StopDrawing
+        numbers.append(Fraction(int(value.p), int(value.q)))
+    start, stop, step = numbers
+    if step <= 0:
+        report(Diagnostic(loc, E_DRAW, f"`{q.id}`: the step of the range of `{name}` must be positive"))
+        raise _StopDrawing
+    if stop < start:
+        return []
+    n = int((stop - start) / step) + 1
+    if n > 1000:
+        report(Diagnostic(loc, E_DRAW, f"`{q.id}`: the range of `{name}` has more than 1000 values for "
+                          f"{', '.join(f'{k}={v}' for k, v in chosen.items())}; use a larger step"))
+        raise _StopDrawing
+    return [shown_decimal(Decimal(start.numerator) / Decimal(start.denominator) + k * (Decimal(step.numerator) / Decimal(step.denominator)))
+            for k in range(n)]
+
+
+def _holds(q: Question, params: Parameters, values: dict[str, Value], report: Report) -> bool:
+    """Whether every `where:` condition holds for these values (decided exactly by the key
+    checker's claim logic); a condition it cannot decide stops the drawing (V106)."""
+    from . import expr, keys
+
+    literals = {n: v.literal for n, v in values.items() if v.numeric}
+    scope = expr.Scope(Check(loc=params.loc))
+    for text, loc in params.where:
+        try:
+            claim = scope.build(fill_expression(text, literals) or "", claim=True)
+        except expr.ExprError as e:
+            report(e.diagnostic(loc))
+            raise _StopDrawing from None
+        verdict = keys.decide_claim(claim)
+        if verdict.value is None:
+            report(Diagnostic(loc, E_DRAW, f"`{q.id}`: cannot decide `{' '.join(text.split())}` for "
+                              f"{', '.join(f'{k}={v.shown}' for k, v in values.items())}: {verdict.why}"))
+            raise _StopDrawing
+        if not verdict.value:
+            return False
+    return True
+
+
 def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dict[str, Value] | None:
     """Parameter and derived values for one combination, exactly; None after an error."""
     from . import expr  # sympy: only when a template is expanded
 
     sp = expr.sp
+    digits = dict(params.digits)
     values: dict[str, Value] = {}
     for name, literal in chosen.items():
+        if name in params.strings:
+            values[name] = Value(literal, literal, float("nan"), numeric=False)
+            continue
         exact = literal_value(literal)
-        values[name] = Value(literal, show_rational(exact), float(exact))
+        if name in digits:
+            exact = _rounded(exact, digits[name])
+            literal = show_rational(exact, digits[name])
+        values[name] = Value(literal, show_rational(exact, digits.get(name)), float(exact))
     if not params.derived:
         return values
-    loc_of = {n: loc for n, _, loc in params.values}
-    defines = tuple((n, chosen[n], loc_of[n]) for n in sorted(chosen)) + params.derived
-    scope = expr.Scope(Check(loc=params.loc, define=defines))
+    loc_of = {n: loc for n, _, loc in params.values} | {n: loc for n, _, _, _, loc in params.ranges}
+    selects = {n: (by, dict(cases)) for n, by, cases in params.selects}
+    defines = [(n, values[n].literal, loc_of[n]) for n in sorted(chosen) if values[n].numeric]
+    known = {n for n, _, _ in defines}
+    ok = True
+    for name, text, loc in params.derived:
+        if name in selects:
+            by, cases = selects[name]
+            key = values[by].literal if by in values else None
+            if key not in cases:
+                report(Diagnostic(loc, E_DERIVED, f"derived `{name}` has no case for {by} = `{key}`"))
+                ok = False
+                continue
+            text = cases[key]
+            if not _names_in(text) <= known | set(expr.CONSTANTS):
+                # an expression in the check's own names: substituted into check expressions
+                filled = fill_expression(text, {n: v.literal for n, v in values.items() if v.numeric}) or text
+                values[name] = Value(filled, filled, float("nan"), numeric=False)
+                continue
+        defines.append((name, text, loc))
+        known.add(name)
+    scope = expr.Scope(Check(loc=params.loc, define=tuple(defines)))
     if scope.errors:
         for d in scope.errors:
             report(d)
         return None
-    ok = True
     for name, text, loc in params.derived:
+        if name in values:
+            continue  # an expression-only selection
         value = scope.defines[name].full if name in scope.defines else None
+        text = next(t for n, t, _ in defines if n == name) if name in scope.defines else text
         problem = None
         if value is None or expr.is_array(value) or isinstance(value, expr.Seq) or not getattr(value, "is_number", False):
             problem = "is not a single number"
@@ -381,6 +536,13 @@ def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dic
         if problem:
             report(Diagnostic(loc, E_DERIVED, f"derived `{name}` = `{' '.join(text.split())}` {problem}"))
             ok = False
+            continue
+        if name in digits:
+            approx = Decimal(str(sp.N(value, 60))) if not value.is_Rational else None
+            exact = Fraction(int(value.p), int(value.q)) if value.is_Rational else Fraction(approx)
+            exact = _rounded(exact, digits[name])
+            shown = show_rational(exact, digits[name])
+            values[name] = Value(shown, shown, float(exact))
             continue
         if value.is_Rational:
             exact = Fraction(int(value.p), int(value.q))
@@ -397,6 +559,24 @@ def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dic
         approx = Decimal(str(sp.N(value, 40)))
         values[name] = Value(literal, shown_decimal(_round_significant(approx)), float(approx))
     return values if ok else None
+
+
+def _rounded(value: Fraction, decimals: int) -> Fraction:
+    from .numfuncs import exact_round
+
+    return exact_round(value, decimals)
+
+
+def _names_in(text: str) -> set[str]:
+    """The value names an expression uses (not the functions it calls); unparsable: {""}."""
+    import ast
+
+    try:
+        tree = ast.parse("(" + text + "\n)", mode="eval")
+    except SyntaxError:
+        return {""}
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
 
 
 def _instantiate(stub: Question, k: int, values: dict[str, Value]) -> Question:

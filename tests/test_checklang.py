@@ -211,3 +211,166 @@ def test_an_array_given_must_have_the_arrays_shape(tmp_path: Path) -> None:
     yaml_text = question("{symbols: ['v[2]'], given: {v: '[1, 1, 1]'}, quantity: 'dot(v, v)'}", "2", "3", swapped=False)
     (d,) = findings(tmp_path, yaml_text)
     assert d.code == "K110" and "`v` has shape (2,), the value has shape (3,)" in d.message
+
+
+# ---------------------------------------------------------------------------- parameters
+
+
+def expanded(tmp_path: Path, questions_yaml: str) -> tuple[list, list]:
+    """Variants of the questions, and every finding (loader, variants, keys)."""
+    from exporter import variants
+
+    f = tmp_path / "t.yaml"
+    f.write_text("title: T\nquestions:\n" + textwrap.indent(textwrap.dedent(questions_yaml), "  "), encoding="utf-8")
+    banks, found = load_banks([str(f)])
+    got = Collector()
+    for d in found:
+        got(d)
+    out = variants.expand(banks, report=got)
+    qs = list(out[0].questions) if out else []
+    check_questions(qs, got, jobs=1, report_for=variants.report_for(got))
+    return qs, got.items
+
+
+QUADRATIC = """\
+- id: quad
+  type: multiple_choice
+  text: "How many real roots has $x^2 + {{b}}x + {{c}}$?"
+  parameters:
+    values:
+      b: {from: -6, to: 6, step: 1}
+      c: {from: -5, to: 5, step: 1}
+%s    count: 6
+  choices:
+    - {text: two, correct: true, claim: "b**2 - 4*c > 0"}
+    - {text: none, correct: false, claim: "b**2 - 4*c < 0"}
+  check: {claim: "b == b"}
+"""
+
+
+def test_where_conditions_hold_in_every_variant(tmp_path: Path) -> None:
+    qs, found = expanded(tmp_path, QUADRATIC % '    where: ["b**2 - 4*c > 0", "c != 0"]\n')
+    assert found == [] and len(qs) == 6
+    for q in qs:
+        values = {n: int(v) for n, v in q.variant_values}
+        assert values["b"] ** 2 - 4 * values["c"] > 0 and values["c"] != 0
+    again, _ = expanded(tmp_path, QUADRATIC % '    where: ["b**2 - 4*c > 0", "c != 0"]\n')
+    assert [q.text for q in again] == [q.text for q in qs]  # deterministic
+    # without the condition some variant's key is wrong, and the checker says so
+    _, found = expanded(tmp_path, QUADRATIC % "")
+    assert "K101" in {d.code for d in found}
+
+
+def test_unsatisfiable_where_is_a_located_error(tmp_path: Path) -> None:
+    qs, found = expanded(tmp_path, QUADRATIC % '    where: "b**2 - 4*c > 100"\n')
+    assert qs == []
+    (d,) = found
+    assert d.code == "V105" and (d.loc.line, d.loc.col) == (10, 15) and "in 1000 draws" in d.message
+
+
+def test_dependent_range(tmp_path: Path) -> None:
+    body = """\
+    - id: dep
+      type: numerical
+      text: "{{a}} − {{b}}?"
+      parameters:
+        values:
+          a: [20, 30, 40]
+          b: {from: 1, to: a - 10, step: 1}
+        derived: {d: a - b}
+        count: 8
+      answer: "{{d}}"
+      tolerance: 0
+      check: {quantity: a - b}
+    """
+    qs, found = expanded(tmp_path, body)
+    assert found == [] and len(qs) == 8
+    for q in qs:
+        v = dict(q.variant_values)
+        assert 1 <= int(v["b"]) <= int(v["a"]) - 10
+    _, found = expanded(tmp_path, body.replace("quantity: a - b", "quantity: a + b"))
+    assert {d.code for d in found} == {"K103"}
+
+
+STRINGS = """\
+- id: fn
+  type: multiple_choice
+  text: "The derivative of ${{f}}(x)$ is"
+  parameters:
+    values:
+      f: [sin, cos]
+    derived:
+      key: {f: {sin: "cos(x)", cos: "-sin(x)"}}
+      other: {f: {sin: "-cos(x)", cos: "sin(x)"}}
+  choices:
+    - {text: "A", correct: %s, value: key}
+    - {text: "B", correct: %s, value: other}
+  check:
+    symbols: [x]
+    quantity: diff(f(x), x)
+"""
+
+
+def test_string_parameters_select_expressions(tmp_path: Path) -> None:
+    qs, found = expanded(tmp_path, STRINGS % ("true", "false"))
+    assert found == [] and sorted(q.text for q in qs) == ["The derivative of $cos(x)$ is", "The derivative of $sin(x)$ is"]
+    _, found = expanded(tmp_path, STRINGS % ("false", "true"))
+    assert sorted(d.code for d in found) == ["K101", "K101", "K102", "K102"]  # both variants
+
+
+def test_string_parameter_rules(tmp_path: Path) -> None:
+    body = """\
+    - id: s
+      type: numerical
+      text: "{{corner}} {{unit}}"
+      parameters:
+        values:
+          corner: [upper left, lower right]
+          unit: [m, 2]
+        derived:
+          e: {corner: {upper left: "A[1,1]"}}
+      answer: 1
+      tolerance: 0
+      check: {define: {A: "[[1, 2], [3, 4]]"}, quantity: corner}
+    """
+    _, found = expanded(tmp_path, body)
+    msgs = [d.message for d in found if d.code == "E211"]
+    assert any("mixes numbers and text" in m for m in msgs)
+    assert any("no case for corner = `lower right`" in m for m in msgs)
+    assert any("uses the text parameter `corner`" in m for m in msgs)
+
+
+def test_identical_options_in_a_string_variant_are_caught(tmp_path: Path) -> None:
+    body = """\
+    - id: cur
+      type: multiple_choice
+      text: "Which currency?"
+      parameters:
+        values: {cur: [USD, EUR]}
+      choices:
+        - {text: "{{cur}}", correct: true, claim: "1 == 1"}
+        - {text: "USD", correct: false, claim: "1 == 2"}
+      check: {claim: "1 == 1"}
+    """
+    _, found = expanded(tmp_path, body)
+    assert [d.code for d in found] == ["V102"] and found[0].variant == "cur-v2 (cur=USD)"
+
+
+def test_digits_round_what_students_read_and_what_is_checked(tmp_path: Path) -> None:
+    body = """\
+    - id: money
+      type: numerical
+      text: "{{p}} at {{r}} for 8 years: {{t}}"
+      parameters:
+        values: {p: [1000], r: [0.0725]}
+        derived: {t: p*(1 + r)**8}
+        digits: {t: 2, p: 2}
+      answer: %s
+      tolerance: 0
+      check: {quantity: t}
+    """
+    qs, found = expanded(tmp_path, body % '"{{t}}"')
+    assert found == [] and qs[0].text == "1000.00 at 0.0725 for 8 years: 1750.57"
+    assert qs[0].answer == 1750.57
+    _, found = expanded(tmp_path, body % "1750.5699")  # the unrounded value is not the key shown
+    assert [d.code for d in found] == ["K103"]
