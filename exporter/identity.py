@@ -86,6 +86,7 @@ def compare(banks: Sequence[Bank], locked: dict[str, dict[str, str]], lock_file:
     live = {q.id: (b, q) for b in banks for q in b.questions}
     loaded = {b.name for b in banks}  # checking one file must not call the others' ids lost
     retired = {rid: (b, loc) for b in banks for rid, loc in b.retired}
+    unloaded = {qid for b in banks for qid, _ in b.unloaded}  # an error in it is reported already
     found = []
     for rid, (bank, loc) in sorted(retired.items()):
         if rid in live:
@@ -107,7 +108,7 @@ def compare(banks: Sequence[Bank], locked: dict[str, dict[str, str]], lock_file:
                         f"and retire `{qid}`, or run `qbank lock --accept {qid}` if this corrects the same question",
                     )
                 )
-        elif qid not in retired and entry.get("bank") in loaded:
+        elif qid not in retired and entry.get("bank") in loaded and qid not in unloaded:
             bank_name = entry.get("bank", "?")
             owner = next((b for b in banks if b.name == bank_name), None)
             where = Loc(owner.path, 1, 1) if owner else Loc(lock_file.as_posix(), 1, 1)

@@ -1018,7 +1018,7 @@ class _QuestionChecker:
             ]
         if c.value is not None:
             value = self.build(c.value, c.value_loc or c.loc)
-            verdict = decide_equal(value, quantity)
+            verdict = decide_equal(quantity, value)  # this order: the message names the quantity first
             qtext = self.check.quantity.strip()
             if verdict.value is None:
                 return [Diagnostic(c.value_loc or c.loc, "K104", f"choice {letter}: cannot decide whether `{c.value.strip()}` equals {qtext}: {verdict.why}")]

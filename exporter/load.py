@@ -32,6 +32,7 @@ from .model import (
     Question,
 )
 from .variants import expression_fields, placeholder_names, text_fields
+from .yamlhints import stray_field_hint
 from .yamlsource import Document, JsonPath, read
 
 if TYPE_CHECKING:
@@ -152,20 +153,25 @@ def _load_banks(files: list[Path], cache: LoadCache | None) -> tuple[list[Bank],
         if bank is None:
             continue
         kept = []
-        for q in bank.questions:
-            if q.id in seen_ids:
-                first = seen_ids[q.id]
+        # in file order, the questions left out for an error included: an error in one
+        # question must not hide that another repeats its id
+        entries = sorted([(q.loc, q.id, q) for q in bank.questions] + [(loc, qid, None) for qid, loc in bank.unloaded],
+                         key=lambda e: (e[0].line, e[0].col))
+        for loc, qid, q in entries:
+            if qid in seen_ids:
+                first = seen_ids[qid]
                 problems.append(
                     Diagnostic(
-                        q.loc,
+                        loc,
                         "E201",
-                        f"duplicate id `{q.id}` (first used at {first}); ids are unique across the "
+                        f"duplicate id `{qid}` (first used at {first}); ids are unique across the "
                         "whole bank and never reused: give this question a new id",
                     )
                 )
                 continue
-            seen_ids[q.id] = q.loc
-            kept.append(q)
+            seen_ids[qid] = loc
+            if q is not None:
+                kept.append(q)
         banks.append(dataclasses.replace(bank, questions=tuple(kept)))
     return banks, problems
 
@@ -179,15 +185,21 @@ def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
     errors = [] if fast is not None and fast.is_valid(doc.data) else list(_validator().iter_errors(doc.data))
     problems.extend(schema_errors(doc, errors))
     bad_paths = [tuple(e.absolute_path) for e in errors]
-    if any(len(p) < 2 or p[0] != "questions" for p in bad_paths):
-        return None, problems  # the bank itself is malformed: nothing to build a model from
-    bad_questions = {p[1] for p in bad_paths}
-    kept = [i for i in range(len(doc.data["questions"])) if i not in bad_questions]
-    questions = [_question(doc, i, doc.data["questions"][i]) for i in kept]
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list) or any(
+        p and p[0] == "questions" and len(p) < 2 for p in bad_paths
+    ):
+        return None, problems  # no list of questions to build a model from
+    bad_questions = {p[1] for p in bad_paths if len(p) >= 2 and p[0] == "questions"}
+    kept = [i for i in range(len(data["questions"])) if i not in bad_questions]
+    questions = [_question(doc, i, data["questions"][i]) for i in kept]
     problems.extend(_bank_rules(doc, questions))
     for i, q in zip(kept, questions):
         problems.extend(_parameter_rules(doc, i, q))
-    data = doc.data
+    if any(not p or p[0] != "questions" for p in bad_paths):
+        # the bank's own fields are wrong: its questions' problems are reported (above), but
+        # there is no bank to build (and no ids to compare with the lock)
+        return None, problems
     bank = Bank(
         name=file.stem,
         title=data["title"],
@@ -197,6 +209,11 @@ def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
         description=data.get("description"),
         retired=tuple((rid, doc.loc(("retired", i))) for i, rid in enumerate(data.get("retired", ()))),
         seed=str(data.get("seed", "0")),
+        unloaded=tuple(
+            (q["id"], doc.loc(("questions", i, "id")))
+            for i in sorted(bad_questions)
+            if isinstance(i, int) and isinstance(q := data["questions"][i], dict) and isinstance(q.get("id"), str)
+        ),
     )
     return bank, problems
 
@@ -283,18 +300,26 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
             yield Diagnostic(
                 doc.key_loc(path + (extra,)),
                 "E101",
-                f"unknown field `{extra}` in {where}{_hint(extra, allowed)}",
+                f"unknown field `{extra}` in {where}{_hint(extra, allowed) or stray_field_hint(extra)}",
             )
         return
     if kind == "required":
         missing = re.match(r"'([^']+)' is a required property", err.message)
         name = missing.group(1) if missing else err.message
+        if name == "check" and len(path) == 2:
+            yield Diagnostic(doc.loc(path + ("id",)), "K106", f"{where} has no `check`: add one that recomputes "
+                             "the key (see \"The check block\" in the README), or `check: {manual: <why it cannot be "
+                             "computed>}`")
+            return
         needs = f" (a {qtype} question needs it)" if qtype and name in ("choices", "answer", "tolerance", "answers", "pairs") else ""
         yield Diagnostic(doc.loc(path), "E102", f"missing required field `{name}` in {where}{needs}")
         return
     if kind == "type":
         got = type(err.instance).__name__.replace("str", "text").replace("NoneType", "nothing")
-        yield Diagnostic(doc.loc(path), "E103", f"{where} must be {_type_name(err.validator_value)}, not {got}")
+        quote = ""
+        if isinstance(err.instance, (bool, int, float)) and "string" in (err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]):
+            quote = "; YAML reads an unquoted yes, no, on, off, true, false or number as a value: quote the text ('no')"
+        yield Diagnostic(doc.loc(path), "E103", f"{where} must be {_type_name(err.validator_value)}, not {got}{quote}")
         return
     if kind == "enum":
         options = [str(o) for o in err.validator_value]
@@ -333,8 +358,13 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
         yield Diagnostic(doc.loc(path), "E109", f"{where} must be {op} {err.validator_value}, is {err.instance}")
         return
     if kind == "minLength":
-        yield Diagnostic(doc.loc(path), "E110", f"{where} is empty" + (
-            "; say why the item cannot be machine-checked" if field == "manual" else ""))
+        need = err.validator_value
+        if need <= 1:
+            yield Diagnostic(doc.loc(path), "E110", f"{where} is empty; write it")
+        else:  # `manual:` needs a reason a reviewer can read, not a placeholder
+            yield Diagnostic(doc.loc(path), "E110", f"{where} is {len(err.instance)} character(s); it needs at least "
+                             f"{need}" + (": say in a sentence why the item cannot be machine-checked"
+                                          if field == "manual" else ""))
         return
     if kind == "maxLength":
         yield Diagnostic(doc.loc(path), "E111", f"{where} is longer than {err.validator_value} characters")
@@ -348,14 +378,6 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
             doc.key_loc(path + (unused,)),
             "E112",
             f"`{unused}` is not used by a {qtype} question; remove it (or change `type`)",
-        )
-        return
-    if kind == "anyOf" and path and path[-1] == "check":
-        yield Diagnostic(
-            doc.loc(path),
-            "E114",
-            f"{where} says nothing to check: give `quantity` (or `claim`, `define`, `given`), "
-            "or `manual: <reason>` if the item cannot be machine-checked",
         )
         return
     if kind == "propertyNames":
@@ -398,6 +420,7 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         loc=loc,
         title=q.get("title"),
         points=float(q.get("points", 1)),
+        points_loc=doc.loc(at + ("points",)) if "points" in q else None,
         choices=choices,
         answer=q.get("answer"),
         answer_loc=doc.loc(at + ("answer",)) if "answer" in q else None,
@@ -687,8 +710,25 @@ def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic
                     seen[key] = choice_letter(i)
         if q.type == "numerical" and isinstance(q.answer, bool):
             yield Diagnostic(q.answer_loc or q.loc, "E203", f"`{q.id}`: a numerical answer must be a number, not true/false")
+        if q.check is not None and _checks_nothing(q):
+            yield Diagnostic(
+                q.check.loc,
+                "E114",
+                f"the check of `{q.id}` says nothing to check: give `quantity` (or `claim`, `define`, `given`)"
+                + (", or a `claim` on every choice" if q.type in ("multiple_choice", "multiple_answers") else "")
+                + ", or `manual: <reason>` if the item cannot be machine-checked",
+            )
         if q.check and q.check.symbols:
             names = [n for n, _ in q.check.symbols]
             for name in q.check.functions:
                 if name in names:
                     yield Diagnostic(q.check.loc, "E204", f"`{q.id}`: `{name}` is declared both as a symbol and a function")
+
+
+def _checks_nothing(q: Question) -> bool:
+    """A non-manual check with nothing to compute. Symbols and a `claim` on every choice are
+    enough for a choice question: each claim is decided on its own (the README's rule)."""
+    c = q.check
+    if c is None or c.is_manual or c.quantity is not None or c.claim is not None or c.define or c.given:
+        return False
+    return not (q.type in ("multiple_choice", "multiple_answers") and q.choices and all(ch.claim is not None for ch in q.choices))

@@ -184,6 +184,9 @@ class Question:
     """The id of the parametrised question this variant was made from."""
     variant_values: tuple[tuple[str, str], ...] = ()
     """A variant's parameter values as shown in its text, for messages about it."""
+    points_loc: Loc | None = None
+    """Where `points` was set: the question's `points:` line, or a quiz's (a finding about
+    the points then points into the quiz file, which caused it). None: the default 1."""
 
     @property
     def display_title(self) -> str:
@@ -231,3 +234,6 @@ class Bank:
     """The term seed: which variants of parametrised questions this bank builds to."""
     groups: tuple[Group, ...] = ()
     """Question groups (variants of one question, or a quiz's "pick N of these")."""
+    unloaded: tuple[tuple[str, Loc], ...] = ()
+    """Ids of questions left out of `questions` for an error in them: still taken (a later
+    duplicate is reported) and still present (the lock does not call them lost)."""

@@ -135,7 +135,7 @@ def _quiz_dir(paths: Sequence[str] | None, quizzes: str | os.PathLike[str] | Non
 def _check_key(q: Question) -> Question:
     """What decides a question's findings: a quiz's copy of a variant differs from the
     bank's only in points and category, and is checked once."""
-    return replace(q, points=1.0, category=(), title=None)
+    return replace(q, points=1.0, points_loc=None, category=(), title=None)
 
 
 def check(
@@ -168,6 +168,7 @@ def check(
     paths = given or [DEFAULT_BANK]
     timings: Timings = {}
     files = [f.as_posix() for f in bank_files(paths)]
+    n_bank_files = len(files)
     cache_dir = None if isinstance(cache, bool) else cache
     loads = (LoadCache(cache_dir) if cache_dir is not None else LoadCache()) if cache else None
     with _timed(timings, "load"):
@@ -217,6 +218,9 @@ def check(
         errors=sum(d.severity == "error" for d in diagnostics),
         warnings=sum(d.severity == "warning" for d in diagnostics),
         files=files,
+        written=sum(q.parameters is None for b in banks for q in b.questions),
+        templates=sum(q.parameters is not None for b in banks for q in b.questions),
+        quiz_files=len(files) - n_bank_files,
     )
     return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs, policy)
 

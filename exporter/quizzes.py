@@ -76,6 +76,7 @@ class QuizItem:
     tag: str | None = None
     tag_loc: Loc | None = None
     points: float | None = None
+    points_loc: Loc | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _item(doc: Document, at: JsonPath, item: dict[str, Any]) -> QuizItem:
         tag=item.get("tag"),
         tag_loc=doc.loc(at + ("tag",)) if "tag" in item else None,
         points=float(item["points"]) if "points" in item else None,
+        points_loc=doc.loc(at + ("points",)) if "points" in item else None,
     )
 
 
@@ -269,12 +271,14 @@ class _Assembler:
                     continue
                 bank, q = found
                 points = item.points if item.points is not None else q.points
+                points_loc = item.points_loc or q.points_loc
                 if q.parameters is None:
-                    questions.append(dataclasses.replace(q, points=points, category=()))
+                    questions.append(dataclasses.replace(q, points=points, points_loc=points_loc, category=()))
                     continue
                 if not self.group_name(names, q.id, item.loc):
                     continue
-                made = [dataclasses.replace(v, points=points, category=(q.id,)) for v in self.variants(bank, q)]
+                made = [dataclasses.replace(v, points=points, points_loc=points_loc, category=(q.id,))
+                        for v in self.variants(bank, q)]
                 questions.extend(made)
                 groups.append(Group(q.id, 1, tuple(v.id for v in made), points, item.loc))
                 continue
@@ -295,7 +299,8 @@ class _Assembler:
                                            f"LMS picks from a group is worth the same: each will count {distinct[-1]:g} "
                                            "(give the group `points:` to choose)"))
                 points = distinct[-1]
-            made = [dataclasses.replace(q, points=points, category=(item.group,)) for q in members]
+            made = [dataclasses.replace(q, points=points, points_loc=item.points_loc or q.points_loc, category=(item.group,))
+                    for q in members]
             questions.extend(made)
             groups.append(Group(item.group, item.pick, tuple(q.id for q in made), points, item.loc))
         if not self.ok:

@@ -25,10 +25,21 @@ class Summary:
     errors: int = 0
     warnings: int = 0
     files: list[str] = field(default_factory=list)
+    written: int | None = None
+    """Questions as written in the bank files, without the parametrised ones (templates)."""
+    templates: int = 0
+    """Parametrised questions: each is checked as its variants, which `questions` counts."""
+    quiz_files: int = 0
 
     def line(self) -> str:
+        counted = f"{self.questions} questions"
+        variants = self.questions - (self.written or 0)
+        if self.written is not None and (self.templates or variants):
+            counted += f" ({self.written} written, {variants} variant(s) of {self.templates} parametrised)"
+        bank_files = len(self.files) - self.quiz_files
+        where = f"{bank_files} bank file(s)" + (f" and {self.quiz_files} quiz file(s)" if self.quiz_files else "")
         return (
-            f"qbank: {self.questions} questions in {len(self.files)} file(s): "
+            f"qbank: {counted} in {where}: "
             f"{self.checked} machine-checked, {self.manual} manual, {self.failed} failed; "
             f"{self.errors} error(s), {self.warnings} warning(s)"
         )

@@ -26,6 +26,7 @@ import yaml
 
 from . import texcommands
 from .diagnostics import Diagnostic
+from .yamlhints import syntax_hint
 from .model import Loc
 
 # libyaml is several times faster and keeps the same marks; fall back when it is absent.
@@ -116,7 +117,9 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
         loc = _mark_loc(path, mark) if mark else Loc(path, 1, 1)
         what = exc.problem or "invalid YAML"
         hint = f" ({exc.context})" if exc.context else ""
-        return None, [Diagnostic(loc, "E001", f"YAML syntax error: {what}{hint}")]
+        lines = text.splitlines()
+        advice = syntax_hint(lines[loc.line - 1] if 0 < loc.line <= len(lines) else "", loc.col, what, exc.context or "")
+        return None, [Diagnostic(loc, "E001", f"YAML syntax error: {what}{hint}" + (f"; {advice}" if advice else ""))]
     except yaml.YAMLError as exc:  # e.g. a second document, or an unreadable stream
         return None, [Diagnostic(Loc(path, 1, 1), "E001", f"YAML error: {' '.join(str(exc).split())}")]
     except RecursionError:  # only without libyaml, whose parser has its own depth limit

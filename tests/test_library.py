@@ -83,18 +83,20 @@ def test_stage_timings_are_reported(repo_copy: Path) -> None:
 
 
 def test_ignore_and_warnings_as_errors(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The repository's quiz gives GIFT points it cannot say: G201 warnings."""
+    """Points Moodle stores to 7 decimals: an M206 warning for the quiz's Moodle XML file."""
+    quiz = repo_copy / "quizzes" / "midterm-practice.yaml"
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("points: 3\n", "points: 0.123456789\n"), encoding="utf-8")
     assert main(["build", "-j", "1", "--no-cache", "-o", "out"]) == 0
-    assert "G201 warning" in capsys.readouterr().err
+    assert "M206 warning" in capsys.readouterr().err
     # CI that wants a clean log: nothing written is lost, the build still succeeds
-    assert main(["build", "-j", "1", "--no-cache", "-o", "out2", "--ignore", "G201"]) == 0
-    assert "G201" not in capsys.readouterr().err
+    assert main(["build", "-j", "1", "--no-cache", "-o", "out2", "--ignore", "M206"]) == 0
+    assert "M206" not in capsys.readouterr().err
     # CI that wants no warnings at all: the build fails and writes nothing
     assert main(["build", "-j", "1", "--no-cache", "-o", "out3", "--warnings-as-errors"]) == 1
     err = capsys.readouterr().err
-    assert "G201 quiz" in err and "left as it was" in err
+    assert "M206 quiz" in err and "left as it was" in err
     assert not (repo_copy / "out3").exists()
-    assert main(["check", "-j", "1", "--no-cache", "--warnings-as-errors", "--ignore", "G201"]) == 0
+    assert main(["check", "-j", "1", "--no-cache", "--warnings-as-errors", "--ignore", "M206"]) == 0
 
 
 def test_ignore_accepts_an_old_code_for_its_merged_one(repo_copy: Path) -> None:

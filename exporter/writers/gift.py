@@ -353,9 +353,12 @@ class _Writer:
         if render is None:
             raise Unrepresentable(q.loc, f"GIFT has no question type for {q.type!r}")
         comment = self.comment_line(q)
-        if q.points != 1:
+        # A quiz's own points are not warned about: in Moodle a quiz's marks belong to its
+        # slots (a random question's slot has its own mark), set when the quiz is built from
+        # the imported questions, and the quiz's Moodle XML file carries them as default marks.
+        if q.points != 1 and not _set_by_quiz(q):
             self.warn(
-                q.loc, W_POINTS,
+                q.points_loc or q.loc, W_POINTS,
                 f"points: {q.points:g} cannot be said in GIFT; Moodle imports the question with "
                 "a default mark of 1 (the Moodle XML export keeps the points)",
             )
@@ -562,6 +565,11 @@ class _Writer:
                 blocks.extend(written)
         # One blank line between blocks: Moodle and gift-pegjs both separate questions so.
         return "\n".join(blocks).encode("utf-8")
+
+
+def _set_by_quiz(q: Question) -> bool:
+    """The question's points were set by a quiz file, not by the question's own bank file."""
+    return q.points_loc is not None and q.points_loc.path != q.loc.path
 
 
 @dataclass(frozen=True)

@@ -307,11 +307,11 @@ class _Writer:
         if isinstance(points, bool) or not isinstance(points, (int, float)) or not (
             math.isfinite(points) and points > 0
         ):
-            self.error(q.loc, E_NUMBER, f"points must be a positive number, not {points!r}")
+            self.error(q.points_loc or q.loc, E_NUMBER, f"points must be a positive number, not {points!r}")
             return "1"
         if round(points, 7) != points:
             self.warning(
-                q.loc,
+                q.points_loc or q.loc,
                 W_POINTS,
                 f"points {points!r} will be stored by Moodle to 7 decimal places",
             )

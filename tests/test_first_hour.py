@@ -1,0 +1,226 @@
+"""The messages a new author meets in the first hour (issue 20): each is the real rule, at
+the place the mistake is, and says what to do."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from exporter.cli import main
+from exporter.load import load_banks
+
+
+def bank(tmp_path: Path, body: str, name: str = "b.yaml") -> Path:
+    folder = tmp_path / "bank"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(textwrap.dedent(body), encoding="utf-8")
+    return folder
+
+
+def found(tmp_path: Path, body: str) -> list[str]:
+    """Every loader finding as `b.yaml:line:col: CODE message`."""
+    folder = bank(tmp_path, body)
+    _, diagnostics = load_banks([str(folder)])
+    return [str(d).replace(f"{folder}/", "") for d in diagnostics]
+
+
+def check(tmp_path: Path, body: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`qbank check` on one bank file: its finding lines, without the folder."""
+    bank(tmp_path, body)
+    monkeypatch.chdir(tmp_path)
+    main(["check", "-j", "1", "--no-cache"])
+    err = capsys.readouterr().err
+    return [line.removeprefix("bank/") for line in err.splitlines() if line.startswith("bank/")]
+
+
+ESSAY = """\
+  - id: {id}
+    type: essay
+    text: Explain.
+    check:
+      manual: {reason}
+"""
+
+
+def test_manual_reason_states_the_ten_character_rule(tmp_path: Path) -> None:
+    body = "title: T\nquestions:\n" + ESSAY.format(id="a", reason="two words")
+    assert found(tmp_path, body) == [
+        "b.yaml:7:15: E110 `questions[0].check.manual` (question `a`) is 9 character(s); it needs at least 10: "
+        "say in a sentence why the item cannot be machine-checked"
+    ]
+
+
+def test_an_empty_text_is_called_empty(tmp_path: Path) -> None:
+    body = "title: T\nquestions:\n" + ESSAY.format(id="a", reason="graded by a person").replace("text: Explain.", "text: ''")
+    assert found(tmp_path, body) == ["b.yaml:5:11: E110 `questions[0].text` (question `a`) is empty; write it"]
+
+
+def test_an_error_in_a_question_does_not_hide_that_another_repeats_its_id(tmp_path: Path) -> None:
+    body = ("title: T\nquestions:\n" + ESSAY.format(id="a", reason="short")
+            + ESSAY.format(id="a", reason="graded by a person"))
+    assert found(tmp_path, body) == [
+        "b.yaml:7:15: E110 `questions[0].check.manual` (question `a`) is 5 character(s); it needs at least 10: "
+        "say in a sentence why the item cannot be machine-checked",
+        "b.yaml:8:9: E201 duplicate id `a` (first used at b.yaml:3:9); ids are unique "
+        "across the whole bank and never reused: give this question a new id",
+    ]
+
+
+def test_an_error_in_the_bank_fields_does_not_hide_the_questions_errors(tmp_path: Path) -> None:
+    body = "titel: T\nquestions:\n" + ESSAY.format(id="a", reason="short")
+    codes = [line.split(" ")[1] for line in found(tmp_path, body)]
+    assert codes == ["E101", "E102", "E110"]
+
+
+def test_a_released_question_with_an_error_is_not_called_lost(tmp_path, capsys, monkeypatch) -> None:
+    folder = bank(tmp_path, "title: T\nquestions:\n" + ESSAY.format(id="a", reason="graded by a person"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "-j", "1", "--no-cache"]) == 0
+    (folder / "b.yaml").write_text("title: T\nquestions:\n" + ESSAY.format(id="a", reason="short"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "-j", "1", "--no-cache"]) == 1
+    assert [line.split(" ")[1] for line in capsys.readouterr().err.splitlines() if line.startswith("bank/")] == ["E110"]
+
+
+CLAIMS = """\
+title: T
+questions:
+  - id: signs
+    type: multiple_answers
+    text: Which numbers are positive?
+    choices:
+      - text: $x^2 + 1$
+        correct: true
+        claim: x**2 + 1 > 0
+      - text: $-1$
+        correct: {wrong}
+        claim: -1 > 0
+    check:
+      symbols: [x]
+"""
+
+
+def test_symbols_and_a_claim_on_every_choice_is_a_check(tmp_path, capsys, monkeypatch) -> None:
+    assert check(tmp_path, CLAIMS.format(wrong="false"), capsys, monkeypatch) == []
+    # and it is really checked: a wrong flag is found
+    found_lines = check(tmp_path, CLAIMS.format(wrong="true"), capsys, monkeypatch)
+    assert found_lines == ["b.yaml:11:18: K101 choice B is keyed correct, but `-1 > 0` is false"]
+
+
+def test_a_check_with_only_symbols_still_checks_nothing(tmp_path: Path) -> None:
+    body = CLAIMS.format(wrong="false").replace("        claim: -1 > 0\n", "")
+    assert found(tmp_path, body) == [
+        "b.yaml:13:7: E114 the check of `signs` says nothing to check: give `quantity` (or `claim`, `define`, `given`), "
+        "or a `claim` on every choice, or `manual: <reason>` if the item cannot be machine-checked"
+    ]
+
+
+def test_k101_prints_the_values_in_the_order_of_the_words(tmp_path, capsys, monkeypatch) -> None:
+    body = """\
+    title: T
+    questions:
+      - id: sq
+        type: multiple_choice
+        text: What is $x^2$?
+        choices:
+          - {text: "5", correct: true, value: 5}
+          - {text: "x cubed", correct: false, value: x**3}
+        check:
+          symbols: [x]
+          quantity: x**2
+    """
+    (line,) = check(tmp_path, body, capsys, monkeypatch)
+    assert line.startswith("b.yaml:7:30: K101 choice A is keyed correct, but x**2 = x**2, not 5 (they differ at x = ")
+    left, right = line.rsplit(": ", 1)[1].rstrip(")").split(" vs ")
+    assert float(right) == 5.0 and float(left) != 5.0  # x**2's value first, like the words
+
+
+CHOICES = """\
+title: T
+questions:
+  - id: a
+    type: multiple_choice
+    text: Pick one.
+    choices:
+{choice}
+      - text: other
+        correct: false
+    check:
+      manual: graded by a person.
+"""
+
+
+@pytest.mark.parametrize(
+    ("choice", "where", "says"),
+    [
+        ("      - {text: $\\frac{3}{4}$, correct: true}", "7:22", "write the item one field per line"),
+        ("      - text: Note: $x$ is real\n        correct: true", "7:19", "a `: ` (colon and space) inside unquoted text"),
+        ("      - text: ![a plot](plot.png)\n        correct: true", "7:16", "a value starting with `!` is a YAML tag"),
+        ("      - text: [1, 2] is a list\n        correct: true", "7:22", "must also end there"),
+        ("      - text: *bold* text\n        correct: true", "7:20", "alias or anchor"),
+    ],
+)
+def test_yaml_syntax_errors_say_what_to_do(tmp_path: Path, choice: str, where: str, says: str) -> None:
+    (line,) = found(tmp_path, CHOICES.format(choice=choice))
+    assert line.startswith(f"b.yaml:{where}: E001 YAML syntax error: ")
+    assert says in line
+    assert "single quotes" in line and "(`|`)" in line
+
+
+def test_a_text_cut_at_a_comma_in_a_flow_mapping_is_explained(tmp_path: Path) -> None:
+    (line,) = found(tmp_path, CHOICES.format(choice="      - {text: $f(a, b)$, correct: true}"))
+    assert line.startswith("b.yaml:7:22: E101 unknown field `b)$` in `questions[0].choices[0]` (question `a`); "
+                           "this looks like the rest of a text that YAML cut at a `,` or `: `")
+
+
+def test_yes_and_no_are_not_text_unless_quoted(tmp_path: Path) -> None:
+    (line,) = found(tmp_path, CHOICES.format(choice="      - {text: no, correct: true}"))
+    assert line == ("b.yaml:7:16: E103 `questions[0].choices[0].text` (question `a`) must be text, not bool; YAML reads "
+                    "an unquoted yes, no, on, off, true, false or number as a value: quote the text ('no')")
+
+
+# --- the first build ---------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This repository's bank, quizzes and dist, as a fresh clone has them."""
+    import shutil
+
+    for name in ("bank", "quizzes", "dist"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_fresh_clone_builds_without_a_warning(clone: Path, capsys) -> None:
+    assert main(["build", "-j", "1"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if not line.startswith("qbank:")] == []
+    assert "0 error(s), 0 warning(s)" in err[0]
+    assert "<defaultgrade>3</defaultgrade>" in (clone / "dist" / "moodle" / "quizzes" / "midterm-practice.xml").read_text()
+
+
+def test_a_finding_caused_by_a_quiz_points_into_the_quiz(clone: Path, capsys) -> None:
+    quiz = clone / "quizzes" / "midterm-practice.yaml"
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("    points: 3\n", "    points: 0.123456789\n"), encoding="utf-8")
+    line = quiz.read_text(encoding="utf-8").splitlines().index("    points: 0.123456789") + 1
+    assert main(["build", "-j", "1", "-o", "out"]) == 0
+    warnings = [x for x in capsys.readouterr().err.splitlines() if " M206 " in x]
+    assert warnings == [f"quizzes/midterm-practice.yaml:{line}:13: M206 warning: quiz `midterm-practice`: points "
+                        "0.123456789 will be stored by Moodle to 7 decimal places"]
+
+
+def test_bank_points_gift_cannot_carry_are_warned_at_the_points_line(tmp_path, capsys, monkeypatch) -> None:
+    bank(tmp_path, "title: T\nquestions:\n" + ESSAY.format(id="a", reason="graded by a person") + "    points: 2\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "-j", "1", "--no-cache"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [x for x in err if not x.startswith("qbank:")] == [
+        "bank/b.yaml:8:13: G201 warning: points: 2 cannot be said in GIFT; Moodle imports the question with a default "
+        "mark of 1 (the Moodle XML export keeps the points)"
+    ]
