@@ -213,8 +213,6 @@ CODES: dict[str, Code] = _registry(
     Code("I108", "error", "import",
          "a question that cannot be imported (its type or shape has no qbank equivalent), skipped",
          "recreate it by hand, or leave it in the LMS"),
-    Code("I109", "error", "import", "GIFT that Moodle's importer would not read (an unclosed `{`, an unknown answer)",
-         "fix the GIFT at that line"),
     Code("I201", "warning", "import", "formatting Markdown cannot hold was dropped (the text was kept)",
          "compare with the LMS and rewrite the formatting in Markdown"),
     Code("I202", "warning", "import", "partial credit or extra accepted answers dropped; the key was kept",
