@@ -15,9 +15,11 @@ from typing import Sequence
 
 from . import __version__, config, identity, pipeline, readers, report, writers
 from .codes import lookup
-from .diagnostics import Diagnostic
+from .diagnostics import Collector, Diagnostic
 from .load import PathError, load_banks
 from .pipeline import DEFAULT_BANK, DEFAULT_QUIZZES
+
+DEFAULT_PREVIEW = "dist/preview"
 
 
 def _targets(value: str) -> list[str]:
@@ -69,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--option", metavar="TARGET.NAME=VALUE", action="append", default=[],
                    help="a writer option, e.g. canvas.math_style=mathjax (overrides qbank.toml / [tool.qbank])")
     b.add_argument("--check", action="store_true", dest="verify", help="write nothing; exit 1 if DIR (or the lock) is not what the bank builds to")
+
+    pv = sub.add_parser("preview", help="check, then write an HTML site showing every question as students see it")
+    common(pv)
+    pv.add_argument("-o", "--output", default=DEFAULT_PREVIEW, metavar="DIR", help=f"output folder (default: {DEFAULT_PREVIEW}/)")
 
     im = sub.add_parser("import", help="bring Moodle XML, GIFT or Canvas (QTI) questions into a new bank file")
     im.add_argument("files", nargs="+", metavar="FILE", help="Moodle XML (.xml), GIFT (.gift/.txt), QTI (.zip or assessment .xml)")
@@ -159,6 +165,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    """The preview is written whatever the check found: showing failing questions with
+    their findings is the point. The exit status is the check's."""
+    from .outputs import write
+    from .writers.preview import Site, Statuses
+
+    run = _check(args)
+    written = Collector()
+    site = Site(Statuses.from_findings(run.banks, run.diagnostics), written)
+    outputs = site.build(run.expanded, run.quizzes)
+    diagnostics = list(run.diagnostics) + [d for d in dict.fromkeys(written.items) if d not in run.diagnostics]
+    _emit(diagnostics, run.summary)
+    out = Path(args.output)
+    changed = write(outputs, out)
+    print(f"qbank: wrote the preview to {out}/index.html ({len(outputs)} file(s), {len(changed)} changed)", file=sys.stderr)
+    return 1 if run.summary.errors else 0
+
+
 def cmd_lock(args: argparse.Namespace) -> int:
     banks, diagnostics = load_banks([args.bank])
     if any(d.severity == "error" for d in diagnostics):
@@ -199,7 +223,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"check": cmd_check, "build": cmd_build, "import": cmd_import, "lock": cmd_lock}[args.command](args)
+        return {"check": cmd_check, "build": cmd_build, "import": cmd_import, "preview": cmd_preview,
+                "lock": cmd_lock}[args.command](args)
     except PathError as exc:
         print(f"qbank: error: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ Families, by the stage that reports them (a CI log says where to look):
     K1xx  answer keys sympy disagrees with, or cannot decide
     V1xx  variants of parametrised questions    Q1xx/Q2xx  quiz files
     F1xx  figures (missing, outside the bank, too big, wrong type, no alt text)
+    P1xx/P2xx  math the preview's LaTeX → MathML converter cannot draw (errors / warnings)
     I1xx/I2xx  `qbank import`: errors and warnings of the readers of LMS formats
     W2xx  something a target (any writer) cannot carry
     C/M/G 1xx errors and 2xx warnings of the Canvas, Moodle XML and GIFT writers
@@ -200,6 +201,15 @@ CODES: dict[str, Code] = _registry(
          "remove what the message names (save as plain SVG)"),
     Code("F108", "error", "figures", "a file or folder name with characters other than letters, digits, `.`, `_`, `-`",
          "rename it"),
+    # --- math the preview cannot draw (mathml.py)
+    Code("P101", "error", "math",
+         "a math span does not parse (a missing argument such as `x^`, `\\left(` without `\\right`, braces that do not "
+         "balance): the preview cannot render it, and the LMS's MathJax cannot either",
+         "fix the LaTeX at the location given"),
+    Code("P201", "warning", "math",
+         "a math span uses a command or environment the preview's converter (latex2mathml) does not know; the LMS's "
+         "MathJax may still draw it, the preview shows its source, marked",
+         "use a standard command, or accept the warning"),
     # --- `qbank import`: readers of LMS formats (exporter/readers/)
     Code("I101", "error", "import", "the file cannot be read", "check the path and permissions"),
     Code("I102", "error", "import", "not UTF-8 (or broken UTF-16)", "save the file as UTF-8"),

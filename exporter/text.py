@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 B = TypeVar("B", bound="Bank")
 
-MathStyle = Literal["mathjax", "canvas_image"]
+MathStyle = Literal["mathjax", "canvas_image", "mathml"]
 MathRenderer = Callable[[str, bool], str]
 """(latex, display) → HTML fragment. The LaTeX is raw; the renderer escapes it."""
 
@@ -97,9 +97,17 @@ def canvas_equation_image(latex: str, display: bool) -> str:
     return f'<span style="display:block;text-align:center">{img}</span>' if display else img
 
 
+def mathml(latex: str, display: bool) -> str:
+    """`<math>` for the HTML preview (exporter.mathml: LaTeX → MathML, drawn by the browser)."""
+    from .mathml import render  # latex2mathml is needed by the preview only
+
+    return render(latex, display)
+
+
 MATH_RENDERERS: dict[str, MathRenderer] = {
     "mathjax": mathjax,
     "canvas_image": canvas_equation_image,
+    "mathml": mathml,
 }
 
 
@@ -176,6 +184,25 @@ def _tokens(markdown: str) -> list:
     render and does not depend on how math is written out, so the Canvas writer and the
     Moodle/GIFT writers parse each text once between them."""
     return _parser("mathjax").parse(markdown)
+
+
+_MATH_TOKENS = {"math_inline": False, "math_inline_double": True, "math_block": True, "math_block_label": True}
+
+
+def math_spans(markdown: str) -> list[tuple[str, bool]]:
+    """Every math span in `markdown` as (LaTeX, display), in reading order, exactly as
+    `to_html` hands them to a math renderer (a `$` inside code is not math)."""
+    found: list[tuple[str, bool]] = []
+
+    def walk(tokens) -> None:  # noqa: ANN001
+        for token in tokens or ():
+            if token.type in _MATH_TOKENS:
+                found.append((token.content, _MATH_TOKENS[token.type]))
+            walk(token.children)
+
+    if "$" in markdown:
+        walk(_tokens(markdown))
+    return found
 
 
 class MarkdownImage(NamedTuple):

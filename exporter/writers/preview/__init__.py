@@ -1,0 +1,109 @@
+"""The HTML preview: every bank and quiz as students will see it, before anything is imported.
+
+A static, self-contained site — no CDN, no network, no script needed to read it: an index
+of banks and quizzes (counts, tags, check status) and one page per bank or quiz (page.py),
+with its figures and two asset files. Math is MathML made in Python (exporter.mathml), so
+browsers draw it natively and a span that cannot be drawn is a finding of `qbank check`.
+
+Unlike the LMS targets, the preview shows what the *check* found (each question verified,
+manual or failing), so besides the bank it takes the run's findings (status.Statuses).
+`write(bank, report)` is the one-page form of the writers' contract; `site(...)` is the
+whole site, as `qbank preview` writes it. Bytes are deterministic: same bank, same site.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Sequence
+
+from lxml import html as lhtml
+
+from ...diagnostics import Report
+from ...figures import Figure
+from ...model import Bank
+from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, el
+from .status import Statuses
+
+TARGET = "preview"
+SUFFIX = ".html"
+BANK_FOLDER = "bank"
+QUIZ_FOLDER = "quiz"
+ASSETS = ("preview.css", "preview.js")
+
+
+def write(bank: Bank, report: Report, statuses: Statuses | None = None) -> bytes:
+    """One bank's page on its own (figures linked where the site would keep them)."""
+    site = Site(statuses or Statuses(checked=False), report)
+    return site.page(bank, quiz=False)
+
+
+class Site:
+    """The files of a preview site, relative path → bytes."""
+
+    def __init__(self, statuses: Statuses, report: Report) -> None:
+        self.statuses = statuses
+        self.report = report
+        self.files: dict[Path, bytes] = {}
+
+    def figure_src(self, figure: Figure) -> str:
+        """Figures are stored by content (`figures/<sha256[:16]>/<name>`): two banks' files
+        with one name never collide, and one file used on many pages is stored once."""
+        rel = Path("figures") / figure.digest[:16] / figure.name
+        self.files[rel] = figure.data
+        return "../" + rel.as_posix()
+
+    def page(self, bank: Bank, *, quiz: bool) -> bytes:
+        return PageWriter(bank, self.statuses, self.report, self.figure_src, quiz=quiz).document()
+
+    def build(self, banks: Sequence[Bank], quizzes: Sequence[Bank] = ()) -> dict[Path, bytes]:
+        for bank in banks:
+            self.files[Path(BANK_FOLDER) / f"{bank.name}{SUFFIX}"] = self.page(bank, quiz=False)
+        for quiz in quizzes:
+            self.files[Path(QUIZ_FOLDER) / f"{quiz.name}{SUFFIX}"] = self.page(quiz, quiz=True)
+        self.files[Path("index.html")] = self.index(banks, quizzes)
+        for name in ASSETS:
+            self.files[Path("assets") / name] = resources.files(__name__).joinpath("assets", name).read_bytes()
+        return dict(sorted(self.files.items()))
+
+    def index(self, banks: Sequence[Bank], quizzes: Sequence[Bank]) -> bytes:
+        doc = el(None, "html", lang="en")
+        head = el(doc, "head")
+        el(head, "meta", charset="utf-8")
+        el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
+        el(head, "title", "qbank preview")
+        el(head, "link", rel="stylesheet", href="assets/preview.css")
+        body = el(doc, "body")
+        el(body, "a", "Skip to the list", href="#banks", class_="skip")
+        top = el(body, "header", class_="page-head")
+        el(top, "h1", "Question bank preview")
+        total = sum(len(b.questions) for b in banks)
+        el(top, "p", f"{len(banks)} bank file(s), {total} questions (variants counted); {len(quizzes)} quiz(zes).",
+           class_="summary")
+        main = el(body, "main", id="banks")
+        for title, folder, items in (("Banks", BANK_FOLDER, banks), ("Quizzes", QUIZ_FOLDER, quizzes)):
+            if not items:
+                continue
+            sec = el(main, "section", aria_labelledby=f"h-{folder}")
+            el(sec, "h2", title, id=f"h-{folder}")
+            table = el(sec, "table", class_="index")
+            row = el(el(table, "thead"), "tr")
+            for col in ("Title", "File", "Questions", *(STATUS_TEXT[k] for k in STATUS_TEXT), "Tags"):
+                el(row, "th", col, scope="col")
+            tbody = el(table, "tbody")
+            for bank in items:
+                kinds = Counter(self.statuses.of(q).kind for q in bank.questions)
+                tags = Counter(t for q in bank.questions for t in q.tags)
+                tr = el(tbody, "tr")
+                el(el(tr, "td"), "a", bank.title, href=f"{folder}/{bank.name}{SUFFIX}")
+                el(el(tr, "td"), "code", bank.path)
+                el(tr, "td", str(len(bank.questions)), class_="num")
+                for kind in STATUS_TEXT:
+                    n = kinds.get(kind, 0)
+                    td = el(tr, "td", class_=f"num {kind}" if n else "num")
+                    add_text(td, f"{STATUS_ICON[kind]} {n}" if n else "–")
+                ul = el(el(tr, "td"), "ul", class_="tags")
+                for tag, n in sorted(tags.items()):
+                    el(ul, "li", f"{tag} ({n})")
+        return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="utf-8", method="html") + b"\n"

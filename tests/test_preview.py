@@ -1,0 +1,155 @@
+"""`qbank preview`: the HTML site's content, its determinism, and the math finding codes.
+(What a browser makes of the pages is tests/test_preview_browser.py.)"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import html
+
+from exporter.cli import main
+from exporter.mathml import E_MATH, W_MATH, convert, problem
+from preview_site import REPO, build_site, committed_question_ids
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_site(tmp_path_factory.mktemp("preview"))
+
+
+def page(path: Path) -> html.HtmlElement:
+    return html.fromstring(path.read_bytes())
+
+
+def test_site_has_an_index_and_a_page_per_bank_and_quiz(site: Path) -> None:
+    index = page(site / "index.html")
+    links = sorted(a.get("href") for a in index.iter("a") if a.get("href", "").endswith(".html"))
+    assert links == ["bank/quiz2-differentiation.html", "quiz/midterm-practice.html"]
+    for link in links:
+        assert (site / link).is_file()
+    assert (site / "assets" / "preview.css").is_file()
+
+
+def test_every_committed_question_is_on_its_bank_page(site: Path) -> None:
+    shown = {a.get("data-qid") for a in page(site / "bank" / "quiz2-differentiation.html").iter("article")}
+    for qid in committed_question_ids():
+        # a parametrised question is shown as its variants, `<id>-v1`, `<id>-v2`, …
+        assert qid in shown or any(s.startswith(f"{qid}-v") for s in shown), qid
+
+
+def test_math_is_mathml_and_no_dollar_is_left(site: Path) -> None:
+    doc = page(site / "bank" / "quiz2-differentiation.html")
+    maths = doc.xpath("//math")
+    assert len(maths) > 100
+    assert doc.xpath("//*[contains(@class, 'math-error') or contains(@class, 'math-unknown')]") == []
+    main_text = "".join(doc.xpath("//main//text()[not(ancestor::annotation)]"))
+    assert "$" not in main_text
+    assert "\\frac" not in main_text
+
+
+def test_status_says_what_was_proved(site: Path) -> None:
+    doc = page(site / "bank" / "quiz2-differentiation.html")
+    status = doc.xpath("//article[@data-qid='diff-chain-tanh']//div[contains(@class, 'status')]")[0]
+    text = " ".join(status.text_content().split())
+    assert "Machine-verified" in text
+    assert "diff(y, t) =" in text and "3 distractors differ" in text
+    manual = doc.xpath("//article[@data-qid='backprop-statements']//div[contains(@class, 'status')]")
+    assert manual and "Checked by hand" in manual[0].text_content()
+
+
+def test_key_feedback_and_solution_are_behind_details(site: Path) -> None:
+    doc = page(site / "bank" / "quiz2-differentiation.html")
+    art = doc.xpath("//article[@data-qid='diff-chain-tanh']")[0]
+    summaries = [s.text_content() for s in art.xpath(".//details/summary")]
+    assert summaries == ["Answer key and feedback", "Worked solution"]
+    key = art.xpath(".//details[contains(@class, 'key')]")[0].text_content()
+    assert "✓ correct" in key and "The derivative of" in key
+    # the student's view above the key marks no option as correct
+    assert "correct" not in art.xpath(".//ol[contains(@class, 'choices')]")[0].text_content()
+
+
+def test_variants_side_by_side_with_drawn_values(site: Path) -> None:
+    doc = page(site / "bank" / "quiz2-differentiation.html")
+    grid = doc.xpath("//section[contains(@class, 'variants')]//div[@class='variant-grid']")[0]
+    cards = grid.xpath("./article")
+    assert len(cards) >= 2
+    drawn = [" ".join(c.xpath(".//dl[@class='drawn']")[0].text_content().split()) for c in cards]
+    assert all(d.startswith("s") for d in drawn) and len(set(drawn)) == len(drawn)
+
+
+def test_figures_are_in_the_site_and_linked(site: Path) -> None:
+    doc = page(site / "bank" / "quiz2-differentiation.html")
+    imgs = doc.xpath("//main//img")
+    assert imgs
+    for img in imgs:
+        assert img.get("alt")
+        assert (site / "bank" / img.get("src")).resolve().is_file()
+
+
+def test_same_bank_same_bytes(site: Path, tmp_path: Path) -> None:
+    again = build_site(tmp_path / "again")
+    files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    for rel in files:
+        assert (site / rel).read_bytes() == (again / rel).read_bytes(), rel
+
+
+BAD_MATH = """\
+title: Bad math
+questions:
+  - id: broken-math
+    type: essay
+    text: |
+      Compare $x^$ with
+      $\\frac{1}{2$ and $\\foo{x}$.
+    check:
+      manual: an essay, graded by a person
+"""
+
+
+def test_math_the_preview_cannot_render_is_a_located_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bank = tmp_path / "bad.yaml"
+    bank.write_text(BAD_MATH, encoding="utf-8")
+    assert main(["check", str(bank), "--no-cache", "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    assert re.search(rf"bad\.yaml:6:16: {E_MATH} math `x\^` in `broken-math` text: it does not parse", err), err
+    assert f"bad.yaml:7:8: {E_MATH} math `\\frac{{1}}{{2` in `broken-math` text: its braces" in err, err
+    assert f"bad.yaml:7:25: {W_MATH} warning: math `\\foo{{x}}` in `broken-math` text: the command `\\foo`" in err, err
+
+
+def test_preview_of_a_failing_bank_shows_the_finding(tmp_path: Path) -> None:
+    bank = tmp_path / "bad.yaml"
+    bank.write_text(BAD_MATH.replace("check:", "tags: [x]\n    check:"),
+                    encoding="utf-8")
+    assert main(["preview", str(bank), "--no-cache", "-j", "1", "-o", str(tmp_path / "site")]) == 1
+    doc = page(tmp_path / "site" / "bank" / "bad.html")
+    status = doc.xpath("//article[@data-qid='broken-math']//div[contains(@class, 'status')]")[0]
+    assert "failing" in status.get("class")
+    assert E_MATH in status.text_content()
+    # the span is shown as its source, marked, not as a broken page
+    assert doc.xpath("//code[@class='math-error']/text()") == ["x^", "\\frac{1}{2"]
+
+
+def test_bank_text_cannot_inject_markup(tmp_path: Path) -> None:
+    bank = tmp_path / "evil.yaml"
+    bank.write_text(BAD_MATH.replace("Compare $x^$ with", "<script>alert(1)</script> and $a<b$ & <img src=x onerror=alert(1)>")
+                    .replace("$\\frac{1}{2$ and $\\foo{x}$.", "fine"), encoding="utf-8")
+    assert main(["preview", str(bank), "--no-cache", "-j", "1", "-o", str(tmp_path / "site")]) == 0
+    doc = page(tmp_path / "site" / "bank" / "evil.html")
+    assert doc.xpath("//main//script") == [] and doc.xpath("//main//img") == []
+    assert "<script>alert(1)</script>" in doc.xpath("//article")[0].text_content()
+
+
+@pytest.mark.parametrize("latex", [r"\frac{dy}{dt}", r"\begin{pmatrix}1 & 2\end{pmatrix}", r"\{x\}", r"a<b"])
+def test_good_math_converts(latex: str) -> None:
+    assert problem(latex) is None
+    assert convert(latex, False).startswith('<math display="inline">')
+
+
+@pytest.mark.parametrize("latex, code", [("x^", E_MATH), ("}", E_MATH), (r"\left( x", E_MATH),
+                                         (r"\foo", W_MATH), (r"\begin{weird}x\end{weird}", W_MATH)])
+def test_bad_math_is_found(latex: str, code: str) -> None:
+    found = problem(latex)
+    assert found is not None and found.code == code
