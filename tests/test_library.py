@@ -16,7 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def files_under(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The built files under `root`; `preview/` (`qbank preview`'s default output, not
+    committed) is not a build target."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.relative_to(root).parts[0] != "preview"}
 
 
 @pytest.fixture
