@@ -18,6 +18,7 @@ from .codes import lookup
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, load_banks
 from .pipeline import DEFAULT_BANK, DEFAULT_QUIZZES
+from .writers import TARGETS
 
 DEFAULT_PREVIEW = "dist/preview"
 
