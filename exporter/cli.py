@@ -18,7 +18,6 @@ from .codes import lookup
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, load_banks
 from .pipeline import DEFAULT_BANK, DEFAULT_QUIZZES
-from .writers import TARGETS
 
 DEFAULT_PREVIEW = "dist/preview"
 
@@ -68,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     common(b)
     b.add_argument("-o", "--output", default="dist", metavar="DIR", help="output folder (default: dist/)")
     b.add_argument("--targets", metavar="NAMES", type=_targets,
-                   help=f"comma-separated targets to build (default: {','.join(writers.BUILTIN)})")
+                   help=f"comma-separated targets to build, of {','.join(writers.BUILTIN)} (default: all but preview)")
     b.add_argument("--option", metavar="TARGET.NAME=VALUE", action="append", default=[],
                    help="a writer option, e.g. canvas.math_style=mathjax (overrides qbank.toml / [tool.qbank])")
     b.add_argument("--check", action="store_true", dest="verify", help="write nothing; exit 1 if DIR (or the lock) is not what the bank builds to")

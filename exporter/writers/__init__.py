@@ -27,7 +27,7 @@ from typing import Any
 from ..diagnostics import Report
 from ..model import Bank
 
-BUILTIN = ("canvas", "moodle", "gift")
+BUILTIN = ("canvas", "moodle", "gift", "preview")
 """The modules of this folder that hold a WRITER, in build order."""
 
 

@@ -9,12 +9,16 @@ Unlike the LMS targets, the preview shows what the *check* found (each question 
 manual or failing), so besides the bank it takes the run's findings (status.Statuses).
 `write(bank, report)` is the one-page form of the writers' contract; `site(...)` is the
 whole site, as `qbank preview` writes it. Bytes are deterministic: same bank, same site.
+
+Registered as the writer `preview` (not built by default): `qbank build --targets preview`
+writes one standalone page per bank — stylesheet inlined, figures as `data:` URIs — without
+check status, which only `qbank preview` (check and site together) can show.
 """
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
-from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
@@ -23,7 +27,8 @@ from lxml import html as lhtml
 from ...diagnostics import Report
 from ...figures import Figure
 from ...model import Bank
-from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, el
+from .. import NoOptions, Writer, register
+from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, asset, el
 from .status import Statuses
 
 TARGET = "preview"
@@ -33,10 +38,13 @@ QUIZ_FOLDER = "quiz"
 ASSETS = ("preview.css", "preview.js")
 
 
-def write(bank: Bank, report: Report, statuses: Statuses | None = None) -> bytes:
-    """One bank's page on its own (figures linked where the site would keep them)."""
-    site = Site(statuses or Statuses(checked=False), report)
-    return site.page(bank, quiz=False)
+def write(bank: Bank, options: NoOptions, report: Report) -> bytes:
+    """One bank's (or quiz's) page as a single file: the writers' contract."""
+
+    def data_uri(figure: Figure) -> str:
+        return f"data:{figure.mime};base64,{base64.b64encode(figure.data).decode('ascii')}"
+
+    return PageWriter(bank, Statuses(checked=False), report, data_uri, root="", standalone=True).document()
 
 
 class Site:
@@ -64,7 +72,7 @@ class Site:
             self.files[Path(QUIZ_FOLDER) / f"{quiz.name}{SUFFIX}"] = self.page(quiz, quiz=True)
         self.files[Path("index.html")] = self.index(banks, quizzes)
         for name in ASSETS:
-            self.files[Path("assets") / name] = resources.files(__name__).joinpath("assets", name).read_bytes()
+            self.files[Path("assets") / name] = asset(name).encode("utf-8")
         return dict(sorted(self.files.items()))
 
     def index(self, banks: Sequence[Bank], quizzes: Sequence[Bank]) -> bytes:
@@ -107,3 +115,8 @@ class Site:
                 for tag, n in sorted(tags.items()):
                     el(ul, "li", f"{tag} ({n})")
         return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="utf-8", method="html") + b"\n"
+
+
+WRITER = register(Writer(TARGET, SUFFIX, write, NoOptions,
+                         "HTML preview: one standalone page per bank (`qbank preview` writes the whole site)",
+                         default=False))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import string
+from importlib import resources
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -111,6 +112,8 @@ class PageWriter:
     figure_src: FigureSink
     quiz: bool = False
     root: str = "../"
+    standalone: bool = False
+    """One file on its own: stylesheet and script inlined (figures: whatever figure_src says)."""
     figures: Figures = field(init=False)
 
     def __post_init__(self) -> None:
@@ -139,13 +142,17 @@ class PageWriter:
         el(head, "meta", charset="utf-8")
         el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
         el(head, "title", f"{bank.title} — qbank preview")
-        el(head, "link", rel="stylesheet", href=f"{self.root}assets/preview.css")
-        el(head, "script", "", src=f"{self.root}assets/preview.js", defer="defer")
+        if self.standalone:
+            el(head, "style", asset("preview.css"))
+        else:
+            el(head, "link", rel="stylesheet", href=f"{self.root}assets/preview.css")
+            el(head, "script", "", src=f"{self.root}assets/preview.js", defer="defer")
         body = el(doc, "body")
         el(body, "a", "Skip to the questions", href="#questions", class_="skip")
         top = el(body, "header", class_="page-head")
-        nav = el(top, "nav", aria_label="Site")
-        el(nav, "a", "← All banks and quizzes", href=f"{self.root}index.html")
+        if not self.standalone:
+            nav = el(top, "nav", aria_label="Site")
+            el(nav, "a", "← All banks and quizzes", href=f"{self.root}index.html")
         el(top, "p", f"{kind} · {bank.path}", class_="kicker")
         el(top, "h1", bank.title)
         if bank.description:
@@ -163,6 +170,8 @@ class PageWriter:
                 self.group(main, item, number)
             else:
                 self.question(main, item, f"{number}.", level=2)
+        if self.standalone:
+            el(body, "script", asset("preview.js"))
         return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="utf-8", method="html") + b"\n"
 
     def items(self) -> list[Question | Group]:
@@ -380,7 +389,7 @@ class PageWriter:
         elif status.kind == "manual" and q.check is not None:
             add_text(p, f" — {q.check.manual}")
         elif status.kind == "unchecked" and not self.statuses.checked:
-            add_text(p, " — the preview was made without running the check")
+            add_text(p, " — this page was written without the check; `qbank preview` shows each question's status")
         if status.findings:
             self.finding_list(box, status.findings)
 
@@ -428,6 +437,11 @@ class PageWriter:
             li = el(ul, "li", class_=d.severity)
             el(li, "code", f"{d.loc}: {d.code}")
             add_text(li, f" {'warning: ' if d.severity == 'warning' else ''}{d.text}")
+
+
+def asset(name: str) -> str:
+    """The text of one of the site's asset files (package data, like the JSON Schema)."""
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def anchor(prefix: str, name: str) -> str:
