@@ -17,7 +17,8 @@ Families, by the stage that reports them (a CI log says where to look):
     P1xx/P2xx  math the preview's LaTeX → MathML converter cannot draw (errors / warnings)
     I1xx/I2xx  `qbank import`: errors and warnings of the readers of LMS formats
     W2xx  something a target (any writer) cannot carry
-    C/M/G 1xx errors and 2xx warnings of the Canvas, Moodle XML and GIFT writers
+    C/M/G 1xx errors and 2xx warnings of the Canvas, Moodle (both Moodle XML and GIFT
+          import into Moodle's question bank: its rules are M codes) and GIFT writers
 """
 
 from __future__ import annotations
@@ -266,7 +267,8 @@ CODES: dict[str, Code] = _registry(
          "remove the repeated distractor"),
     Code("C211", "warning", "canvas", "a Canvas group without points whose questions differ in points",
          "give the group `points:`"),
-    # --- Moodle XML (writers/moodle.py)
+    # --- Moodle: the question-bank rules both Moodle exports obey (writers/moodle_bank.py),
+    #     and Moodle XML's own (writers/moodle.py)
     Code("M101", "error", "moodle", "a grade Moodle cannot express (e.g. 11 correct options)",
          "change the number of correct options"),
     Code("M102", "error", "moodle", "a `multiple_choice` question without exactly one correct choice",
@@ -307,16 +309,11 @@ CODES: dict[str, Code] = _registry(
          "a numerical answer or tolerance that is not a finite number (Moodle's GIFT importer would store it as `*`, "
          "accepting every response), or a negative tolerance",
          "give finite numbers"),
-    Code("G102", "error", "gift", "a grade Moodle cannot express (e.g. 11 correct options)",
-         "change the number of correct options"),
-    Code("G103", "error", "gift", "a `multiple_choice` question without exactly one correct choice",
-         "mark exactly one choice correct"),
     Code("G104", "error", "gift", "a question without what its type needs (true/false answer, short answers, pairs)",
          "complete the question"),
     Code("G105", "error", "gift",
-         "an id Moodle's `[id:…]` cannot carry (over 100 characters, control characters, a final backslash)",
+         "an id Moodle's `[id:…]` cannot carry (blank, control characters, a final backslash)",
          "change the id"),
-    Code("G106", "error", "gift", "a category name that is empty once made plain text", "give the category a name"),
     Code("G107", "error", "gift",
          "a text with a character a GIFT file cannot carry (control characters, NUL, U+FFFE/U+FFFF, a lone surrogate)",
          "delete it"),
@@ -327,13 +324,6 @@ CODES: dict[str, Code] = _registry(
     Code("G203", "warning", "gift",
          "a tag left out (`<`, `>`, `` ` ``, control characters) or changed by Moodle (commas, over 50 characters)",
          "shorten the tag or remove the characters"),
-    Code("G204", "warning", "gift", "math in a matching answer: Moodle shows those in a drop-down, as plain text",
-         "write matching answers without math"),
-    Code("G205", "warning", "gift",
-         "a matching question with fewer than 2 pairs or 3 answers (imports, but Moodle's form will not save it again)",
-         "add a pair or a distractor"),
-    Code("G206", "warning", "gift", "a first-level category named `top`, which Moodle's importer skips",
-         "rename the category"),
     Code("G207", "warning", "gift", "a figure too large to embed in GIFT; its alt text is shown instead",
          "make the figure smaller, or use the Moodle XML export"),
 )
@@ -344,6 +334,13 @@ ALIASES: dict[str, str] = {
     "C203": "W201",
     "M201": "W201",
     "G202": "W201",
+    # Moodle question-bank rules both Moodle exports share (writers/moodle_bank.py)
+    "G102": "M101",
+    "G103": "M102",
+    "G106": "M108",
+    "G204": "M202",
+    "G205": "M203",
+    "G206": "M207",
 }
 """Codes that were merged into another: `--ignore` still accepts them."""
 

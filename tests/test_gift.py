@@ -532,7 +532,7 @@ def test_grades_moodle_refuses_are_errors_at_the_option() -> None:
                  choices=(Choice("a", True, L), Choice("b", True, L))),
     ))
     text, report = write(bank)
-    assert [(d.code, d.loc) for d in report.errors] == [("G102", choices[10].loc), ("G103", L)]
+    assert [(d.code, d.loc) for d in report.errors] == [("M101", choices[10].loc), ("M102", L)]
     assert "[id:" not in text
 
 
@@ -549,7 +549,7 @@ def test_matching_answer_with_math_is_warned_as_plain_text() -> None:
     bank = Bank(name="m", title="M", path="m.yaml", questions=(
         Question(id="m", type="matching", text="x", loc=L, pairs=(pair, Pair("l2", "r2", L)), distractors=("d",)),))
     _, report = write(bank)
-    assert [(d.code, d.loc) for d in report.items] == [("G204", pair.loc)]
+    assert [(d.code, d.loc) for d in report.items] == [("M202", pair.loc)]
 
 
 def test_text_that_renders_to_nothing_leaves_the_question_out() -> None:

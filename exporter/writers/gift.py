@@ -38,10 +38,11 @@ each one is the reason for something this writer does:
   or `<table` in it text/html: refused. `.txt` is text/plain by name, hence `.gift.txt`
   (the name Moodle's own GIFT test fixtures use).
 
-Policies shared with the Moodle XML writer come from the same place, so both exports of a
-bank grade alike: weights from `exporter.grades`, the category path and short-answer
-wildcard escaping from `exporter.writers.moodle`. What GIFT cannot say (combined feedback,
-a question's mark, …) is a located warning; a question GIFT cannot carry at all is left out
+Moodle's question-bank policy (grades, category paths, names, limits, what feedback a type
+can hold, short-answer wildcards) comes from `moodle_bank`, shared with the Moodle XML
+writer, so both exports of a bank grade alike and report alike; this module is GIFT's
+syntax. What GIFT cannot say (combined feedback, a question's mark, …) is a located
+warning; a question GIFT cannot carry at all is left out
 with a warning that names it. the README's "GIFT export" section is the user-facing version of all this.
 """
 
@@ -56,38 +57,42 @@ from typing import Callable
 from . import Writer, register
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figures
-from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Choice, Loc, Question
 from ..text import decimal_text, plain_text, to_html, writable
-from .moodle_import import category_path, escape_wildcards
+from .moodle_bank import (
+    TAG_LIMIT,
+    W_FEEDBACK,
+    CategoryNames,
+    Refusal,
+    category_groups,
+    category_path,
+    escape_wildcards,
+    idnumber_too_long,
+    matching_findings,
+    multiple_answers_grades,
+    question_name,
+    single_key,
+    tag_cut,
+    unsupported_feedback,
+)
+from .moodle_grades import percent
 
 TARGET = "gift"
 SUFFIX = ".gift.txt"
 
 MATH_STYLE = "mathjax"
-NAME_LIMIT = 255
-"""question.name and category names are varchar(255); Moodle shortens longer ones itself."""
-IDNUMBER_LIMIT = 100
-"""question_bank_entries.idnumber is varchar(100): a longer one fails the database insert."""
-TAG_LIMIT = 50
-"""TAG_MAX_LENGTH: Moodle cuts tag names at 50 characters."""
 
 # Codes: G1xx errors (the import would fail or grade differently), G2xx warnings
 # (something the bank says that GIFT cannot carry, reported instead of dropped).
+# The question-bank rules both Moodle exports obey (grades, single key, idnumber length,
+# categories, matching) are moodle_bank's, with its M codes.
 E_NUMBER = "G101"
-E_GRADE = "G102"
-E_SINGLE_KEY = "G103"
 E_MISSING = "G104"
-E_IDNUMBER = "G105"
-E_CATEGORY = "G106"
+E_ID_SYNTAX = "G105"
 E_UNWRITABLE = "G107"
 W_SKIPPED = "G200"
 W_POINTS = "G201"
-W_FEEDBACK = "W201"  # one code for feedback any target drops
 W_TAG = "G203"
-W_MATCH_PLAIN = "G204"
-W_MATCH_SIZE = "G205"
-W_CATEGORY_TOP = "G206"
 W_FIGURE = "G207"
 
 FIGURE_EMBED_LIMIT = 64 * 1024
@@ -208,6 +213,7 @@ class _Writer:
 
     def __post_init__(self) -> None:
         self.figures = Figures(self.bank, self.report)
+        self.names = CategoryNames(self.bank, self.report)
 
     def warn(self, loc: Loc, code: str, message: str) -> None:
         self.pending.append(Diagnostic(loc, code, message))
@@ -282,25 +288,11 @@ class _Writer:
     def bank_loc(self) -> Loc:
         return Loc(self.bank.path, 1, 1)
 
-    def category(self, path: tuple[str, ...]) -> str | None:
+    def category(self, path: tuple[str, ...], questions: list[Question]) -> str | None:
         """The `$CATEGORY:` block, or None (after an error) if a name cannot be written."""
-        names = []
-        for name in path:
-            clean = plain_text(name, NAME_LIMIT)
-            if not clean:
-                self.report(Diagnostic(
-                    self.bank_loc, E_CATEGORY,
-                    f"category name {name!r} is empty once made plain text; Moodle would create "
-                    "a nameless category. Give it a name with letters or digits",
-                ))
-                return None
-            names.append(clean)
-        if names and names[0] == "top":
-            self.report(Diagnostic(
-                self.bank_loc, W_CATEGORY_TOP,
-                "a first-level category named 'top' is skipped by Moodle's importer (it takes "
-                "it for its own hidden top category); rename it",
-            ))
+        names = self.names.names(path, self.names.loc_of(path, questions))
+        if names is None:
+            return None
         # escapedchar_pre() turns `\\` into `\` here too, but nothing turns `\:` etc. back.
         return f"$CATEGORY: {category_path(names).replace(chr(92), chr(92) * 2)}\n"
 
@@ -308,15 +300,12 @@ class _Writer:
         """`// [id:…] [tag:…]`: where Moodle's GIFT importer looks for idnumber and tags."""
         bits = []
         idnumber = q.id.strip()
-        if len(idnumber) > IDNUMBER_LIMIT:
-            raise Refused(
-                q.loc, E_IDNUMBER,
-                f"id '{idnumber[:20]}…' is {len(idnumber)} characters; Moodle's idnumber holds at "
-                f"most {IDNUMBER_LIMIT} and the import would fail. Shorten the id",
-            )
+        too_long = idnumber_too_long(q)
+        if too_long:
+            raise Refusal(too_long)
         if not idnumber or _ID_FORBIDDEN.search(idnumber) or idnumber.endswith("\\"):
             raise Refused(
-                q.loc, E_IDNUMBER,
+                q.loc, E_ID_SYNTAX,
                 f"id {q.id!r} cannot be written as Moodle's [id:…] (blank, a control character, "
                 "or a final backslash, which would escape the closing ']')",
             )
@@ -330,7 +319,7 @@ class _Writer:
                     "'`', a control character, or a final backslash)",
                 )
                 continue
-            if len(clean) > TAG_LIMIT or "," in clean:
+            if tag_cut(clean) or "," in clean:
                 self.warn(
                     q.loc, W_TAG,
                     f"tag {tag!r} will be changed by Moodle (it removes commas and cuts tags at "
@@ -342,8 +331,7 @@ class _Writer:
     def title(self, q: Question) -> str:
         """Plain text (Moodle cleans names as PARAM_TEXT) and never empty: `::::` would give
         an empty name, and gift-pegjs refuses it."""
-        name = plain_text(q.display_title, NAME_LIMIT) or q.id
-        return escape(name, q.loc, "the title")
+        return escape(question_name(q), q.loc, "the title")
 
     # -- questions ---------------------------------------------------------------------
 
@@ -371,10 +359,14 @@ class _Writer:
         opening = "{" if body.startswith("#") else "{\n"  # `{#` reads as numerical
         return f"{comment}::{self.title(q)}::[html]{text}{opening}{body}{general}}}\n"
 
-    def unsupported_feedback(self, q: Question, kinds: tuple[str, ...], why: str) -> None:
-        for kind in kinds:
+    def no_combined_feedback(self, q: Question) -> None:
+        """GIFT syntax has no place for combined (correct/partial/incorrect) feedback."""
+        for kind in ("correct", "partial", "incorrect"):
             if getattr(q.feedback, kind):
-                self.warn(q.loc, W_FEEDBACK, f"{kind} feedback is not in the GIFT export: {why}")
+                self.warn(q.loc, W_FEEDBACK, f"{kind} feedback is not in the GIFT export: GIFT has no combined feedback")
+
+    def warn_diagnostic(self, d: Diagnostic) -> None:
+        self.pending.append(d)
 
     def enough_choices(self, q: Question) -> None:
         # check_answer_count(2, …) fails the question, and with the import form's default
@@ -385,19 +377,13 @@ class _Writer:
     def answers_multiple_choice(self, q: Question) -> str:
         """`=right` / `~wrong`: an `=` is what makes Moodle's multichoice single-answer."""
         self.enough_choices(q)
-        correct = q.correct_choices
-        if len(correct) != 1:
-            raise Refused(
-                q.loc, E_SINGLE_KEY,
-                f"a multiple_choice question needs exactly one correct choice, this one has "
-                f"{len(correct)}; mark one, or make it multiple_answers",
-            )
+        single_key(q)
         return self.choice_lines(q, lambda c: "=" if c.correct else "~")
 
     def choice_lines(self, q: Question, marker: Callable[[Choice], str]) -> str:
         """One `\t<marker><option>#<feedback>` line per option: the two choice types differ
         only in the marker (`=`/`~`, or `~%weight%`). GIFT has no combined feedback."""
-        self.unsupported_feedback(q, ("correct", "partial", "incorrect"), "GIFT has no combined feedback")
+        self.no_combined_feedback(q)
         lines = []
         for i, c in enumerate(q.choices, 1):
             text = self.html_required(c.text, c.loc, f"choice {i}")
@@ -408,19 +394,8 @@ class _Writer:
     def answers_multiple_answers(self, q: Question) -> str:
         """`~%w%option` for every option: no `=` anywhere is what makes Moodle allow several."""
         self.enough_choices(q)
-        correct = [c for c in q.choices if c.correct]
-        incorrect = [c for c in q.choices if not c.correct]
-        try:
-            w_right, w_wrong = multiple_answers_weights(len(correct), len(incorrect))
-            weights = {True: percent(w_right), False: percent(w_wrong)}
-        except GradeError as exc:
-            loc = q.loc  # point at the first option past the last count Moodle can share
-            if correct and len(correct) not in EXPRESSIBLE_COUNTS:
-                loc = correct[min(len(correct), 11) - 1].loc
-            elif incorrect and len(incorrect) not in EXPRESSIBLE_COUNTS:
-                loc = incorrect[min(len(incorrect), 11) - 1].loc
-            raise Refused(loc, E_GRADE, str(exc)) from exc
-        return self.choice_lines(q, lambda c: f"~%{weights[c.correct]}%")
+        grades = {id(c): percent(g) for c, g in zip(q.choices, multiple_answers_grades(q))}
+        return self.choice_lines(q, lambda c: f"~%{grades[id(c)]}%")
 
     def answers_true_false(self, q: Question) -> str:
         """`TRUE#wrong#right`: the FIRST feedback is the one for the wrong response."""
@@ -429,7 +404,7 @@ class _Writer:
                 q.answer_loc or q.loc, E_MISSING,
                 f"a true_false question needs answer: true or false, not {q.answer!r}",
             )
-        self.unsupported_feedback(q, ("partial",), "true/false questions are right or wrong")
+        unsupported_feedback(q, self.warn_diagnostic)
         wrong = self.html(q.feedback.incorrect, q.loc, "the incorrect feedback")
         right = self.html(q.feedback.correct, q.loc, "the correct feedback")
         key = "TRUE" if q.answer else "FALSE"
@@ -448,9 +423,7 @@ class _Writer:
         tol = format_number(tolerance, where, "the tolerance")
         if tol.startswith("-"):
             raise Refused(where, E_NUMBER, f"the tolerance must be ≥ 0, not {tolerance!r}")
-        self.unsupported_feedback(
-            q, ("partial",), "numerical questions here have one accepted answer, so no partial credit"
-        )
+        unsupported_feedback(q, self.warn_diagnostic)
         lines = [f"\t={answer}:{tol}{self.feedback(q.feedback.correct, q.loc, 'the correct feedback')}\n"]
         wrong = self.feedback(q.feedback.incorrect, q.loc, "the incorrect feedback")
         if wrong:
@@ -466,9 +439,7 @@ class _Writer:
         """
         if not q.answers:
             raise Refused(q.loc, E_MISSING, "a short_answer question needs at least one answer")
-        self.unsupported_feedback(
-            q, ("partial",), "short-answer questions here accept answers for full marks only"
-        )
+        unsupported_feedback(q, self.warn_diagnostic)
         lines = []
         for i, a in enumerate(q.answers, 1):
             if "->" in a.text:
@@ -490,10 +461,7 @@ class _Writer:
         return "".join(lines)
 
     def answers_essay(self, q: Question) -> str:
-        self.unsupported_feedback(
-            q, ("correct", "partial", "incorrect"),
-            "essays are graded by hand, so there is no automatic outcome to attach it to",
-        )
+        unsupported_feedback(q, self.warn_diagnostic)
         return ""
 
     def answers_matching(self, q: Question) -> str:
@@ -502,47 +470,23 @@ class _Writer:
         drop-down, so they are plain text, and Moodle reads no format for them."""
         if not q.pairs:
             raise Refused(q.loc, E_MISSING, "a matching question needs at least one pair")
-        if len(q.pairs) < 2 or len(q.pairs) + len(q.distractors) < 3:
-            self.warn(
-                q.loc, W_MATCH_SIZE,
-                "Moodle's editing form wants at least 2 pairs and 3 answers; the question "
-                "imports, but cannot be saved again from the form until one is added",
-            )
+        matching_findings(q, self.warn_diagnostic)
         if len(q.pairs) + len(q.distractors) < 2:
             raise Unrepresentable(q.loc, "Moodle's GIFT importer needs at least two matching lines")
-        self.unsupported_feedback(q, ("correct", "partial", "incorrect"), "GIFT has no combined feedback")
+        self.no_combined_feedback(q)
         lines = []
         for i, p in enumerate(q.pairs, 1):
             left = self.html_required(p.left, p.loc, f"the left side of pair {i}")
-            lines.append(f"\t={left} -> {self.match_answer(p.right, p.loc, f'the right side of pair {i}')}\n")
+            lines.append(f"\t={left} -> {self.plain(p.right, p.loc, f'the right side of pair {i}')}\n")
         for i, d in enumerate(q.distractors, 1):
-            lines.append(f"\t= -> {self.match_answer(d, q.loc, f'distractor {i}')}\n")
+            lines.append(f"\t= -> {self.plain(d, q.loc, f'distractor {i}')}\n")
         return "".join(lines)
-
-    def match_answer(self, text: str, loc: Loc, what: str) -> str:
-        if "$" in text:
-            self.warn(
-                loc, W_MATCH_PLAIN,
-                f"matching answer '{text.strip()}' is shown in a drop-down menu, where Moodle "
-                "cannot render math: students will see the LaTeX source",
-            )
-        return self.plain(text, loc, what)
 
     # -- the file ----------------------------------------------------------------------
 
-    def groups(self) -> list[tuple[tuple[str, ...], list[Question]]]:
-        """Questions by full category path, as the Moodle XML export groups them: the bank's
-        own category first (named after the bank if it has none, since questions may not
-        live in Moodle's hidden "top"), then subcategories in order of first appearance."""
-        root = tuple(self.bank.category) or (self.bank.title,)
-        groups: dict[tuple[str, ...], list[Question]] = {root: []}
-        for q in self.bank.questions:
-            groups.setdefault(root + tuple(q.category), []).append(q)
-        return [(path, qs) for path, qs in groups.items() if qs]
-
     def write(self) -> bytes:
         blocks = [self.header()]
-        for path, questions in self.groups():
+        for path, questions in category_groups(self.bank):
             written = []
             for q in questions:
                 try:
@@ -558,8 +502,12 @@ class _Writer:
                     self.pending.clear()
                     self.report(Diagnostic(exc.loc, exc.code, exc.message))
                     continue
+                except Refusal as exc:
+                    self.pending.clear()
+                    self.report(exc.diagnostic)
+                    continue
                 self.flush()
-            category = self.category(path) if written else None
+            category = self.category(path, questions) if written else None
             if category is not None:
                 blocks.append(category)
                 blocks.extend(written)

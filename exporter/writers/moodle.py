@@ -35,7 +35,6 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Iterable
 from fractions import Fraction
 
 from lxml import etree
@@ -43,20 +42,29 @@ from lxml import etree
 from . import NoOptions, Writer, register
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
-from ..grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 from ..model import Bank, Choice, Loc, Question
-from ..text import decimal_text, plain_text, to_html, writable
-from .moodle_import import category_path, escape_wildcards
+from ..text import decimal_text, to_html, writable
+from .moodle_bank import (
+    E_GRADE,
+    TAG_LIMIT,
+    CategoryNames,
+    Refusal,
+    category_groups,
+    category_path,
+    escape_wildcards,
+    idnumber_too_long,
+    matching_findings,
+    multiple_answers_grades,
+    question_name,
+    root_category,
+    single_key,
+    tag_cut,
+    unsupported_feedback,
+)
+from .moodle_grades import GradeError, percent
 
 TARGET = "moodle"
 SUFFIX = ".xml"
-
-NAME_LIMIT = 255
-"""question.name is varchar(255); the importer shortens longer names itself."""
-IDNUMBER_LIMIT = 100
-"""question_bank_entries.idnumber is varchar(100); a longer one fails the database insert."""
-TAG_LIMIT = 50
-"""TAG_MAX_LENGTH: clean_param(PARAM_TAG) cuts tag names at 50 characters."""
 
 PENALTY = "0.3333333"
 """Moodle's default penalty per wrong try (used in interactive/adaptive quizzes)."""
@@ -64,22 +72,15 @@ TRUEFALSE_PENALTY = "1"
 """Moodle's default for true/false: a second try at a two-option question is worth nothing."""
 
 # Codes: M1xx errors (the file would be unusable or grade differently), M2xx warnings
-# (something the bank says that Moodle cannot show, reported instead of dropped).
-E_GRADE = "M101"
-E_SINGLE_KEY = "M102"
-E_IDNUMBER = "M103"
+# (something the bank says that Moodle cannot show, reported instead of dropped). The
+# question-bank rules GIFT shares (E_GRADE, E_CATEGORY, W_MATCH_SIZE, …) are moodle_bank's.
 E_DUPLICATE_ID = "M104"
 E_NUMBER = "M105"
 E_MISSING = "M106"
 E_CONTROL_CHAR = "M107"
-E_CATEGORY = "M108"
-W_FEEDBACK = "W201"  # one code for feedback any target drops
-W_MATCH_PLAIN = "M202"
-W_MATCH_SIZE = "M203"
 W_TAG = "M204"
 W_WHITESPACE = "M205"
 W_POINTS = "M206"
-W_CATEGORY_TOP = "M207"
 W_FIGURE_FIELD = "M208"
 
 FILE_FIELDS = frozenset({
@@ -105,7 +106,7 @@ class _Writer:
     def __init__(self, bank: Bank, report: Report) -> None:
         self.bank = bank
         self.report = report
-        self.checked_names: set[tuple[int, str]] = set()
+        self.names = CategoryNames(bank, report)
         self.figures = Figures(bank, report)
 
     # -- reporting ------------------------------------------------------------------
@@ -164,16 +165,14 @@ class _Writer:
 
     def build(self) -> bytes:
         quiz = etree.Element("quiz")
-        root_path = self.root_category()
-        groups = self.group_by_category(root_path)
+        root_path = root_category(self.bank)
         self.check_ids()
 
         # The bank's own category always comes first, with the bank description as its
         # info, so the file says where it lands even if every question is in a subcategory.
-        self.category_question(quiz, root_path, self.bank.description, self.bank_loc)
-        for path, questions in groups:
-            if path != root_path:
-                self.category_question(quiz, path, None, questions[0].loc)
+        for path, questions in category_groups(self.bank):
+            info = self.bank.description if path == root_path else None
+            self.category_question(quiz, path, info, self.names.loc_of(path, questions))
             for question in questions:
                 self.question(quiz, question)
         self.attach_figures(quiz)
@@ -181,22 +180,6 @@ class _Writer:
         return etree.tostring(
             etree.ElementTree(quiz), xml_declaration=True, encoding="UTF-8", pretty_print=True
         )
-
-    def root_category(self) -> tuple[str, ...]:
-        # Questions may not live in Moodle's hidden "top" category itself, so a bank
-        # without a category gets one named after its title.
-        return tuple(self.bank.category) or (self.bank.title,)
-
-    def group_by_category(
-        self, root_path: tuple[str, ...]
-    ) -> list[tuple[tuple[str, ...], list[Question]]]:
-        """Questions grouped by full category path: the bank's own category first, then
-        subcategories in order of first appearance; bank order is kept within a group.
-        Grouping means one category question per category, however the bank interleaves."""
-        groups: dict[tuple[str, ...], list[Question]] = {root_path: []}
-        for question in self.bank.questions:
-            groups.setdefault(root_path + tuple(question.category), []).append(question)
-        return [(path, qs) for path, qs in groups.items() if qs or path == root_path]
 
     def check_ids(self) -> None:
         seen: dict[str, Question] = {}
@@ -221,34 +204,12 @@ class _Writer:
         `loc` is where the path's last names come from (the bank, or the first question of
         a subcategory); each name is checked once, the first time it appears.
         """
-        names = [self.category_name(name, index, loc) for index, name in enumerate(path)]
+        names = self.names.names(path, loc) or ["-"] * len(path)  # an empty name is an error
         element = etree.SubElement(quiz, "question", type="category")
         category = etree.SubElement(element, "category")
         _set_text(etree.SubElement(category, "text"), category_path(names))
         info_el = etree.SubElement(element, "info", format="html")
         _set_html(etree.SubElement(info_el, "text"), self.html(info, loc))
-
-    def category_name(self, name: str, index: int, loc: Loc) -> str:
-        clean = plain_text(name, NAME_LIMIT)
-        if (index, name) in self.checked_names:
-            return clean or "-"
-        self.checked_names.add((index, name))
-        if not clean:
-            self.error(
-                loc,
-                E_CATEGORY,
-                f"category name {name!r} is empty once made plain text; Moodle would "
-                "create a nameless category. Give it a name with letters or digits",
-            )
-            return "-"
-        if index == 0 and clean == "top":
-            self.warning(
-                loc,
-                W_CATEGORY_TOP,
-                "a first-level category named 'top' is skipped by Moodle's importer (it "
-                "takes it for its own hidden top category); rename it",
-            )
-        return clean
 
     @property
     def bank_loc(self) -> Loc:
@@ -283,8 +244,7 @@ class _Writer:
 
     def header(self, element: etree._Element, q: Question) -> None:
         name = etree.SubElement(element, "name")
-        title = plain_text(q.display_title, NAME_LIMIT) or q.id
-        _set_text(etree.SubElement(name, "text"), title)
+        _set_text(etree.SubElement(name, "text"), question_name(q))
         _html_field(element, "questiontext", self.html(q.text, q.loc))
         _html_field(element, "generalfeedback", self.html(q.solution, q.loc))
         etree.SubElement(element, "defaultgrade").text = self.points(q)
@@ -292,15 +252,10 @@ class _Writer:
             TRUEFALSE_PENALTY if q.type == "true_false" else PENALTY
         )
         etree.SubElement(element, "hidden").text = "0"
-        idnumber = q.id
-        if len(idnumber) > IDNUMBER_LIMIT:
-            self.error(
-                q.loc,
-                E_IDNUMBER,
-                f"id '{idnumber[:20]}…' is {len(idnumber)} characters; Moodle's idnumber "
-                f"holds at most {IDNUMBER_LIMIT} and the import would fail. Shorten the id",
-            )
-        _set_text(etree.SubElement(element, "idnumber"), idnumber)
+        too_long = idnumber_too_long(q)
+        if too_long:
+            self.report(too_long)
+        _set_text(etree.SubElement(element, "idnumber"), q.id)
 
     def points(self, q: Question) -> str:
         points = q.points
@@ -322,9 +277,8 @@ class _Writer:
             return
         tags = etree.SubElement(element, "tags")
         for tag in q.tags:
-            tag = tag
             # clean_param(PARAM_TAG): drops control characters and < > `, cuts at 50.
-            if len(tag) > TAG_LIMIT or re.search(r"[<>`]", tag):
+            if tag_cut(tag) or re.search(r"[<>`]", tag):
                 self.warning(
                     q.loc,
                     W_TAG,
@@ -344,45 +298,23 @@ class _Writer:
         ):
             body.append(_html_element(tag, self.html(text, q.loc)))
 
-    def unsupported_feedback(self, q: Question, kinds: Iterable[str], why: str) -> None:
-        for kind in kinds:
-            if getattr(q.feedback, kind):
-                self.warning(
-                    q.loc,
-                    W_FEEDBACK,
-                    f"{kind} feedback is not exported: Moodle's {why}",
-                )
-
     # -- type bodies: each appends elements to `body` and returns False on an error ----
 
     def body_multiple_choice(self, q: Question, body: list[etree._Element]) -> bool:
-        correct = q.correct_choices
-        if len(correct) != 1:
-            self.error(
-                q.loc,
-                E_SINGLE_KEY,
-                f"a multiple_choice question needs exactly one correct choice, this one has "
-                f"{len(correct)}; mark one, or make it multiple_answers",
-            )
+        try:
+            single_key(q)
+        except Refusal as exc:
+            self.report(exc.diagnostic)
             return False
         grades = [Fraction(1) if c.correct else Fraction(0) for c in q.choices]
         return self.multichoice(q, body, single=True, grades=grades)
 
     def body_multiple_answers(self, q: Question, body: list[etree._Element]) -> bool:
-        correct = [c for c in q.choices if c.correct]
-        incorrect = [c for c in q.choices if not c.correct]
         try:
-            w_correct, w_incorrect = multiple_answers_weights(len(correct), len(incorrect))
-        except GradeError as exc:
-            # Point at the first option past the last count Moodle can share equally.
-            loc = q.loc
-            if correct and len(correct) not in EXPRESSIBLE_COUNTS:
-                loc = correct[min(len(correct), 11) - 1].loc
-            elif incorrect and len(incorrect) not in EXPRESSIBLE_COUNTS:
-                loc = incorrect[min(len(incorrect), 11) - 1].loc
-            self.error(loc, E_GRADE, str(exc))
+            grades = multiple_answers_grades(q)
+        except Refusal as exc:
+            self.report(exc.diagnostic)
             return False
-        grades = [w_correct if c.correct else w_incorrect for c in q.choices]
         return self.multichoice(q, body, single=False, grades=grades)
 
     def multichoice(
@@ -436,7 +368,7 @@ class _Writer:
                 f"a true_false question needs answer: true or false, not {q.answer!r}",
             )
             return False
-        self.unsupported_feedback(q, ["partial"], "true/false questions are right or wrong")
+        unsupported_feedback(q, self.report)
         for value in (True, False):
             is_correct = value == q.answer
             # The importer recognises the two answers by these exact lower-case texts.
@@ -460,9 +392,7 @@ class _Writer:
         if tolerance < 0:
             self.error(loc, E_NUMBER, f"tolerance must be ≥ 0, not {tolerance!r}")
             return False
-        self.unsupported_feedback(
-            q, ["partial"], "numerical questions here have one accepted answer, so no partial credit"
-        )
+        unsupported_feedback(q, self.report)
         correct_html = self.html(q.feedback.correct, q.loc)
         body.append(
             self.plain_answer(percent(1), decimal_text(value), correct_html, loc, tolerance=decimal_text(tolerance))
@@ -494,9 +424,7 @@ class _Writer:
         if not q.answers:
             self.error(q.loc, E_MISSING, "a short_answer question needs at least one answer")
             return False
-        self.unsupported_feedback(
-            q, ["partial"], "short-answer questions here accept answers for full marks only"
-        )
+        unsupported_feedback(q, self.report)
         blank = [a for a in q.answers if not a.text.strip()]
         for accepted in blank:
             self.error(accepted.loc, E_MISSING, "short answer is empty; Moodle would drop it")
@@ -514,11 +442,7 @@ class _Writer:
         return True
 
     def body_essay(self, q: Question, body: list[etree._Element]) -> bool:
-        self.unsupported_feedback(
-            q,
-            ["correct", "partial", "incorrect"],
-            "essays are graded by hand, so there is no automatic outcome to attach it to",
-        )
+        unsupported_feedback(q, self.report)
         body.append(_simple("responseformat", "editor"))
         body.append(_simple("responserequired", "1"))
         body.append(_simple("responsefieldlines", "15"))
@@ -541,13 +465,7 @@ class _Writer:
             self.error(loc, E_MISSING, f"matching {what} has an empty side; fill it in or delete it")
         if blank:
             return False
-        if len(q.pairs) < 2 or len(q.pairs) + len(q.distractors) < 3:
-            self.warning(
-                q.loc,
-                W_MATCH_SIZE,
-                "Moodle's editing form wants at least 2 pairs and 3 answers; the question "
-                "imports, but cannot be saved again from the form until one is added",
-            )
+        matching_findings(q, self.report)
         # Shuffled, because unshuffled Moodle lists the answers in pair order, which
         # gives the matching away.
         body.append(_simple("shuffleanswers", "true"))
@@ -558,18 +476,6 @@ class _Writer:
         for distractor in q.distractors:
             # A subquestion with empty text is Moodle's way of adding a wrong answer.
             body.append(self.subquestion("", distractor, q.loc))
-        with_math = [p.right.strip() for p in q.pairs if "$" in p.right]
-        with_math += [d.strip() for d in q.distractors if "$" in d]
-        if with_math:
-            # qtype_match_renderer::format_choices() puts answers through format_string()
-            # into a <select>: no HTML, and MathJax cannot typeset inside a menu.
-            shown = ", ".join(f"'{t}'" for t in with_math)
-            self.warning(
-                q.loc,
-                W_MATCH_PLAIN,
-                f"matching answers {shown} are shown in a drop-down menu, where Moodle "
-                "cannot render math: students will see the LaTeX source as written",
-            )
         return True
 
     def subquestion(self, left_html: str, right: str, loc: Loc) -> etree._Element:
