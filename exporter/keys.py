@@ -46,7 +46,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from . import assume, numfuncs
+from . import assume, nonvalue, numfuncs
 from .diagnostics import CheckSummary, Diagnostic, Report
 from .expr import (
     BoolOp,
@@ -961,7 +961,7 @@ class _QuestionChecker:
         return self.findings
 
     # -- building --------------------------------------------------------------------------
-    def build(self, text: str, loc: Loc | None, *, claim: bool = False) -> object:
+    def build(self, text: str, loc: Loc | None, *, claim: bool = False, allow_undefined: bool = False) -> object:
         where = loc or self.check.loc
         try:
             value = self.scope.build(text, claim=claim)
@@ -971,28 +971,47 @@ class _QuestionChecker:
             raise _Finding(e.diagnostic(where)) from None
         undefined: list[bool] = []
         map_value(value, lambda e: undefined.append(e.has(sp.zoo, sp.nan, sp.oo, -sp.oo)) or e)
-        if any(undefined):
+        if any(undefined) and not allow_undefined:
             raise _Finding(Diagnostic(where, "K112", f"`{' '.join(text.split())}` is undefined at the given values (a division by zero?)"))
         return value
 
-    def quantity(self) -> object:
+    def quantity(self, *, allow_undefined: bool = False) -> object:
         check = self.check
         if check.quantity is None:
             raise _Finding(Diagnostic(check.loc, "K107", "the check has no `quantity` to compare the answer with"))
-        return self.build(check.quantity, check.quantity_loc)
+        return self.build(check.quantity, check.quantity_loc, allow_undefined=allow_undefined)
 
     # -- question types -----------------------------------------------------------------
     def choices(self) -> None:
         q = self.q
         quantity = None
-        if any(c.value is not None for c in q.choices):
-            quantity = self._guard(self.quantity)
+        no_value_is_an_answer = nonvalue.needs_undefined_quantity(q.choices)
+        if any(c.value is not None for c in q.choices) or no_value_is_an_answer:
+            quantity = self._guard(lambda: self.quantity(allow_undefined=no_value_is_an_answer))
             if quantity is None:
                 return
+        truths: list[tuple[int, bool | None]] = []
         for i, choice in enumerate(q.choices):
+            if choice.means in nonvalue.ABOUT_OTHERS and choice.manual is None:
+                continue  # decided from the others, below
+            before = len(self.findings)
             found = self._guard(lambda: self.choice(i, choice, quantity))
             if found is not None:
                 self.findings.extend(found)
+            truths.append((i, _truth(choice, self.findings[before:])))
+        for i, choice in enumerate(q.choices):
+            if choice.means in nonvalue.ABOUT_OTHERS and choice.manual is None:
+                self.findings.extend(self.about_others(i, choice, truths))
+
+    def about_others(self, i: int, c: Choice, truths: list[tuple[int, bool | None]]) -> list[Diagnostic]:
+        letter = _letter(i)
+        truth, why = nonvalue.about_others(c.means, truths)
+        if truth is None:
+            return [Diagnostic(c.loc, "K104", f"choice {letter} ({c.means}): cannot decide: {why}")]
+        if truth == c.correct:
+            return []
+        keyed = "correct" if c.correct else "incorrect"
+        return [Diagnostic(c.correct_loc or c.loc, "K101", f"choice {letter} ({c.means}) is keyed {keyed}, but {why}")]
 
     def _guard(self, fn: Callable[[], object]) -> object:
         try:
@@ -1005,21 +1024,31 @@ class _QuestionChecker:
         letter = _letter(i)
         flag_loc = c.correct_loc or c.loc
         keyed = "correct" if c.correct else "incorrect"
-        if c.value is not None and c.claim is not None:
-            return [Diagnostic(c.loc, "K107", f"choice {letter} has both `value` and `claim`; keep one")]
-        if c.value is None and c.claim is None:
+        given = [f for f in ("value", "claim", "means", "manual") if getattr(c, f) is not None]
+        if len(given) > 1:
+            return [Diagnostic(c.loc, "K107", f"choice {letter} has both `{given[0]}` and `{given[1]}`; keep one")]
+        if not given:
             return [
                 Diagnostic(
                     c.loc,
                     "K105",
-                    f"choice {letter} has neither `value` nor `claim`, so its key cannot be checked: "
-                    "add one, or make the whole check `manual`",
+                    f"choice {letter} has neither `value` nor `claim` (nor `means`), so its key cannot be checked: "
+                    "add one, or `manual: <why>` on this choice (or on the whole check)",
                 )
             ]
+        if c.manual is not None:
+            return []
+        if c.means is not None:
+            return self.no_value_choice(letter, c, quantity)
         if c.value is not None:
-            value = self.build(c.value, c.value_loc or c.loc)
-            verdict = decide_equal(quantity, value)  # this order: the message names the quantity first
             qtext = self.check.quantity.strip()
+            value = self.build(c.value, c.value_loc or c.loc)
+            if nonvalue.has_no_value(quantity):
+                if c.correct:
+                    return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed correct, but {qtext} has no finite real "
+                                       f"value here ({show(quantity)}): it is undefined or does not exist")]
+                return []
+            verdict = decide_equal(quantity, value)  # this order: the message names the quantity first
             if verdict.value is None:
                 return [Diagnostic(c.value_loc or c.loc, "K104", f"choice {letter}: cannot decide whether `{c.value.strip()}` equals {qtext}: {verdict.why}")]
             if verdict.value == c.correct:
@@ -1035,6 +1064,19 @@ class _QuestionChecker:
         if verdict.value == c.correct:
             return []
         return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed {keyed}, but {_explain(claim, c.claim, verdict)}{_claim_hint(claim, verdict)}")]
+
+    def no_value_choice(self, letter: str, c: Choice, quantity: object) -> list[Diagnostic]:
+        """`means: undefined` (does not exist, no real solution): true iff the quantity has no
+        finite real value at the given values."""
+        qtext = (self.check.quantity or "").strip()
+        truth = nonvalue.has_no_value(quantity)
+        if truth is None:
+            return [Diagnostic(c.loc, "K104", f"choice {letter} ({c.means}): {qtext} still depends on symbols without values")]
+        if truth == c.correct:
+            return []
+        keyed = "correct" if c.correct else "incorrect"
+        state = f"{qtext} = {show(quantity)}" if not truth else f"{qtext} = {show(quantity)}, which has no real value"
+        return [Diagnostic(c.correct_loc or c.loc, "K101", f"choice {letter} ({c.means}) is keyed {keyed}, but {state}")]
 
     def numerical(self) -> None:
         q, check = self.q, self.check
@@ -1095,6 +1137,16 @@ class _QuestionChecker:
         if re.fullmatch(r"-?[\d.eE+-]+", text) or shown.replace(" ", "") == text.replace(" ", ""):
             return text
         return f"`{text}` = {shown}"
+
+
+def _truth(c: Choice, found: list[Diagnostic]) -> bool | None:
+    """What the checker found an option to be: its flag when nothing was reported, the
+    opposite when the flag was refuted (K101/K102), otherwise undecided."""
+    if not found:
+        return c.correct
+    if any(d.code in ("K101", "K102") for d in found):
+        return not c.correct
+    return None
 
 
 def _claim_hint(claim: object, verdict: Verdict) -> str:

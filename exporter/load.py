@@ -409,6 +409,8 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
             value_loc=doc.text_loc(at + ("choices", i, "value")) if "value" in c else None,
             claim_loc=doc.text_loc(at + ("choices", i, "claim")) if "claim" in c else None,
             correct_loc=doc.loc(at + ("choices", i, "correct")),
+            means=" ".join(c["means"].split()).lower() if "means" in c else None,
+            manual=c.get("manual"),
         )
         for i, c in enumerate(q.get("choices", ()))
     )

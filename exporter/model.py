@@ -54,6 +54,10 @@ class Choice:
     value_loc: Loc | None = None
     claim_loc: Loc | None = None
     correct_loc: Loc | None = None
+    means: str | None = None
+    """A non-value option the checker decides: "none of the above", "undefined", … (exporter.nonvalue)."""
+    manual: str | None = None
+    """Why this one option's `correct:` flag cannot be computed; the flag is then trusted."""
 
 
 @dataclass(frozen=True)

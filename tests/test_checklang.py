@@ -374,3 +374,67 @@ def test_digits_round_what_students_read_and_what_is_checked(tmp_path: Path) -> 
     assert qs[0].answer == 1750.57
     _, found = expanded(tmp_path, body % "1750.5699")  # the unrounded value is not the key shown
     assert [d.code for d in found] == ["K103"]
+
+
+# ---------------------------------------------------------------------------- non-value options
+
+NON_VALUE = [
+    ("does not exist", "{symbols: [x], quantity: 'limit(abs(x)/x, x, 0)'}", "{symbols: [x], quantity: 'limit(abs(x)/x, x, 0, right)'}"),
+    ("undefined", "{symbols: [x], given: {x: 0}, quantity: '1/x'}", "{symbols: [x], given: {x: 2}, quantity: '1/x'}"),
+    ("no real solution", "{symbols: [a], given: {a: -4}, quantity: 'sqrt(a)'}", "{symbols: [a], given: {a: 4}, quantity: 'sqrt(a)'}"),
+    ("none of the above", "{quantity: '1 + 3'}", "{quantity: '2 + 1'}"),
+]
+
+
+def options_question(means: str, check: str, keyed_to_means: bool) -> str:
+    return textwrap.dedent(f"""\
+        title: T
+        questions:
+          - id: q
+            type: multiple_choice
+            text: which?
+            choices:
+              - {{text: "1", correct: {str(not keyed_to_means).lower()}, value: 1}}
+              - {{text: "3", correct: false, value: 3}}
+              - {{text: "{means}", correct: {str(keyed_to_means).lower()}, means: {means}}}
+            check: {check}
+        """)
+
+
+@pytest.mark.parametrize("means, when_true, when_false", NON_VALUE, ids=[n[0] for n in NON_VALUE])
+def test_non_value_options_are_decided(tmp_path: Path, means: str, when_true: str, when_false: str) -> None:
+    assert findings(tmp_path, options_question(means, when_true, True)) == []
+    found = findings(tmp_path, options_question(means, when_true, False))
+    assert {d.code for d in found} == {"K101"} and any(f"choice C ({means}) is keyed incorrect" in d.message for d in found)
+    found = findings(tmp_path, options_question(means, when_false, True))
+    assert any(d.code == "K101" and f"choice C ({means}) is keyed correct" in d.message for d in found), [str(d) for d in found]
+
+
+def test_all_of_the_above_and_a_manual_choice(tmp_path: Path) -> None:
+    body = textwrap.dedent("""\
+        title: T
+        questions:
+          - id: q
+            type: multiple_answers
+            text: which?
+            choices:
+              - {text: a, correct: true, claim: "2 > 1"}
+              - {text: b, correct: %s, manual: "a judgement the rubric grades by hand"}
+              - {text: all of the above, correct: %s, means: all of the above}
+            check: {claim: "1 == 1"}
+        """)
+    assert findings(tmp_path, body % ("true", "true")) == []
+    (d,) = findings(tmp_path, body % ("false", "true"))  # the manual flag is trusted, and counts
+    assert d.code == "K101" and "choice C (all of the above) is keyed correct, but choice B is false" in d.message
+    f = tmp_path / "short.yaml"
+    f.write_text(body.replace("a judgement the rubric grades by hand", "because") % ("true", "true"), encoding="utf-8")
+    _, found = load_banks([str(f)])
+    assert found and found[0].code.startswith("E1")  # a reason is required
+
+
+def test_undecided_other_option_makes_none_of_the_above_undecided(tmp_path: Path) -> None:
+    body = options_question("none of the above", "{symbols: [x], quantity: 'sqrt(x**2 + 2*x + 1)'}", True).replace(
+        "value: 1}", "value: abs(x + 1)}"
+    )
+    found = findings(tmp_path, body)
+    assert any(d.code == "K104" and "choice C (none of the above): cannot decide" in d.message for d in found)
