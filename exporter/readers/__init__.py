@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-FORMATS = ("moodle", "gift")
+FORMATS = ("moodle", "canvas", "gift")
 """Detection order: the XML formats first (their roots are unambiguous), GIFT last."""
 
 

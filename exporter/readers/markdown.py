@@ -254,6 +254,19 @@ class _Converter:
 _SAME = {"b": "strong", "i": "em"}
 
 
+def _replace_with_text(el: etree._Element, text: str) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    previous = el.getprevious()
+    joined = text + (el.tail or "")
+    if previous is not None:
+        previous.tail = (previous.tail or "") + joined
+    else:
+        parent.text = (parent.text or "") + joined
+    parent.remove(el)
+
+
 def _normal(html: str) -> str:
     """HTML reduced to what a reader sees: parsed, whitespace collapsed, attributes sorted."""
     if not html.strip():
@@ -261,11 +274,19 @@ def _normal(html: str) -> str:
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     if len(root) == 1 and root[0].tag == "p" and not (root.text or "").strip() and not (root[0].tail or "").strip():
         root[0].drop_tag()  # one paragraph, or the same inline text without its <p>: one line of text
+    for img in list(root.iter("img")):  # an equation is its LaTeX, however the image is addressed
+        latex = equation_latex(img)
+        if latex is not None:
+            holder = img.getparent()
+            if holder is not None and holder.tag == "span" and len(holder) == 1 and "display:block" in \
+                    (holder.get("style") or "").replace(" ", ""):
+                img, latex = holder, f"[{latex.strip()}]"
+            _replace_with_text(img, f"\\({latex.strip()}\\)")
     for el in root.iter():
         if el.tag in _SAME:
             el.tag = _SAME[el.tag]
         if isinstance(el.tag, str) and el.attrib:
-            items = sorted(el.attrib.items())
+            items = sorted((k, v) for k, v in el.attrib.items() if (k, v) != ("dir", "auto"))
             el.attrib.clear()
             for k, v in items:
                 el.set(k, v)
@@ -311,10 +332,11 @@ def html_to_markdown(html: str, *, style: str = "mathjax", figures: FigureHook |
     return first
 
 
-def plain_to_markdown(text: str) -> str:
+def plain_to_markdown(text: str, *, hard_breaks: bool = True) -> str:
     """Plain text (Moodle's plain/auto formats, Canvas text/plain) as Markdown: every
     character kept literally except math delimiters (`\\(…\\)`, `$$…$$`: an LMS's math
-    filter typesets those in plain text too), line breaks as hard breaks."""
+    filter typesets those in plain text too). Line breaks are hard breaks where the LMS
+    shows them (Moodle's plain and auto formats), else soft ones (HTML whitespace)."""
     conv = _Converter(None, False)
     lines = [conv.text(line) for line in text.strip("\n").split("\n")]
-    return "\\\n".join(lines)
+    return ("\\\n" if hard_breaks else "\n").join(lines)
