@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--figures", metavar="DIR", help="where images go (default: figures/ beside the bank file)")
     im.add_argument("--from", dest="fmt", choices=readers.FORMATS, help="the format (default: from the content)")
 
-    lk = sub.add_parser("lock", help="accept a deliberate change of a released question's meaning")
-    lk.add_argument("--accept", nargs="+", required=True, metavar="ID", help="ids whose new meaning is a correction, not a new question")
+    lk = sub.add_parser("lock", help="release without building (record new ids in the lock), or accept a "
+                        "deliberate change of a released question's meaning")
+    lk.add_argument("--accept", nargs="+", default=[], metavar="ID", help="ids whose new meaning is a correction, not a new question")
     lk.add_argument("--bank", default=DEFAULT_BANK, metavar="PATH", help=f"bank folder (default: {DEFAULT_BANK}/)")
     return p
 
@@ -162,6 +163,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"{line}: run `qbank build` and commit the result", file=sys.stderr)
         return 1 if built.problems else 0
     print(f"qbank: wrote {len(built.outputs)} file(s) to {built.out_dir}/ ({len(built.changed)} changed)", file=sys.stderr)
+    if not built.released:
+        print(f"qbank: a trial build: {run.lock_file} was left alone (a release is `qbank build` into "
+              f"{pipeline.DEFAULT_DIST}/, or `qbank lock`)", file=sys.stderr)
     return 0
 
 
@@ -194,8 +198,14 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if unknown:
         print(f"qbank: error: not in the bank: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    lock_file.write_bytes(identity.serialise(identity.updated(banks, identity.read(lock_file), args.accept)))
-    print(f"qbank: {lock_file}: accepted {', '.join(sorted(args.accept))}", file=sys.stderr)
+    locked = identity.read(lock_file)
+    updated = identity.updated(banks, locked, args.accept)
+    lock_file.write_bytes(identity.serialise(updated))
+    new = sorted(set(updated) - set(locked))
+    said = [f"recorded {len(new)} new id(s)" if new or not args.accept else ""]
+    if args.accept:
+        said.append(f"accepted {', '.join(sorted(args.accept))}")
+    print(f"qbank: {lock_file}: {'; '.join(s for s in said if s)}", file=sys.stderr)
     return 0
 
 

@@ -28,6 +28,8 @@ from .load import PathError, bank_files, load_banks
 from .model import Bank, Question
 
 DEFAULT_BANK = "bank"
+DEFAULT_DIST = "dist"
+"""The project's output folder: a build into it is a release (it records ids in the lock)."""
 DEFAULT_QUIZZES = quiz_files.DEFAULT_QUIZZES
 
 AUTO = "auto"
@@ -78,6 +80,7 @@ class BuildResult:
     changed: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     built: bool = False  # False: check errors (nothing rendered) or a writer error
+    released: bool = False  # the lock was (with `verify`: would be) brought up to date
     timings: Timings = field(default_factory=dict)
 
     @property
@@ -236,6 +239,7 @@ def build(
     options: Settings | None = None,
     verify: bool = False,
     jobs: int | None = None,
+    release: bool | None = None,
 ) -> BuildResult:
     """Render every target of a clean check and write it to `out_dir`, all or nothing.
 
@@ -246,6 +250,8 @@ def build(
     options by target, e.g. `{"canvas": {"math_style": "mathjax"}}` (default: the
     project's qbank.toml or [tool.qbank] in the current folder, as `qbank build` reads
     it). `jobs`: render processes (default: the check's `jobs`, 0 = one per core).
+    `release`: also record the bank's new ids in its lock (default: only when `out_dir` is
+    the project's `dist/`; a trial build elsewhere never writes into the bank folder).
     Raises ValueError for an unknown target and `config.ConfigError` for bad options.
     """
     from . import config, outputs as render_stage
@@ -279,12 +285,20 @@ def build(
     res = BuildResult(out, outputs, diagnostics, summary, new_lock, built=built, timings=timings)
     if not built:
         return res
+    res.released = is_release(out) if release is None else release
     if verify:
         res.problems = render_stage.stale(outputs, out, writers)
-        if not lock_file.is_file() or lock_file.read_bytes() != new_lock:
+        if res.released and (not lock_file.is_file() or lock_file.read_bytes() != new_lock):
             res.problems.append(f"{lock_file}: does not list every released id")
         return res
     with _timed(timings, "write"):
         res.changed = render_stage.write(outputs, out)
-        render_stage.write({Path(lock_file.name): new_lock}, lock_file.parent)
+        if res.released:
+            render_stage.write({Path(lock_file.name): new_lock}, lock_file.parent)
     return res
+
+
+def is_release(out_dir: str | os.PathLike[str]) -> bool:
+    """What "released" means: built into the project's `dist/`, the folder that is committed
+    and imported into the LMS. A build anywhere else is a trial, and leaves the lock alone."""
+    return Path(out_dir).resolve() == Path(DEFAULT_DIST).resolve()

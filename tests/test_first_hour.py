@@ -3,6 +3,7 @@ the place the mistake is, and says what to do."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -224,3 +225,64 @@ def test_bank_points_gift_cannot_carry_are_warned_at_the_points_line(tmp_path, c
         "bank/b.yaml:8:13: G201 warning: points: 2 cannot be said in GIFT; Moodle imports the question with a default "
         "mark of 1 (the Moodle XML export keeps the points)"
     ]
+
+
+# --- what "released" means ---------------------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_trial_build_elsewhere_leaves_the_bank_and_the_working_folder_untouched(clone: Path, capsys) -> None:
+    from exporter import cache
+
+    project = clone / "project"
+    project.mkdir()
+    for name in ("bank", "quizzes", "dist"):
+        (clone / name).rename(project / name)
+    (project / "bank" / "qbank.lock").unlink()  # a bank that was never released
+    os.chdir(project)
+    before = snapshot(project)
+    assert main(["build", "bank", "-j", "1", "-o", "../trial"]) == 0
+    err = capsys.readouterr().err
+    assert "qbank: a trial build: bank/qbank.lock was left alone (a release is `qbank build` into dist/, or `qbank lock`)" in err
+    assert (clone / "trial" / "canvas" / "quiz2-differentiation.zip").is_file()
+    after = snapshot(project)
+    # the check cache is the one thing a run may keep, and only where the cache lives
+    in_tree = getattr(cache, "DEFAULT_DIR", None) == ".qbank-cache"
+    assert {k: v for k, v in after.items() if not (in_tree and k.startswith(".qbank-cache/"))} == before
+
+    # so changing a check after a trial build is not a change "since it was released"
+    bank_file = project / "bank" / "quiz2-differentiation.yaml"
+    bank_file.write_text(bank_file.read_text(encoding="utf-8").replace("quantity: diff(y, t)\n", "quantity: diff(y, t) + 0\n"),
+                         encoding="utf-8")
+    assert main(["check", "-j", "1"]) == 0
+    assert "L102" not in capsys.readouterr().err
+    # while after a release it is
+    assert main(["lock"]) == 0
+    bank_file.write_text(bank_file.read_text(encoding="utf-8").replace("quantity: diff(y, t) + 0\n", "quantity: diff(y, t)\n"),
+                         encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "-j", "1"]) == 1
+    assert "L102 question `diff-chain-tanh` changed its type, key or check since it was released" in capsys.readouterr().err
+
+
+def test_a_build_into_dist_is_a_release_and_qbank_lock_releases_without_building(clone: Path, capsys) -> None:
+    import json
+
+    lock = clone / "bank" / "qbank.lock"
+    lock.unlink()
+    assert main(["build", "-j", "1", "--check"]) == 1  # dist/ is up to date, but nothing is released
+    assert "bank/qbank.lock: does not list every released id" in capsys.readouterr().err
+    assert main(["build", "-j", "1", "-o", "elsewhere"]) == 0
+    assert main(["build", "-j", "1", "-o", "elsewhere", "--check"]) == 0  # a trial: the lock is not asked for
+    capsys.readouterr()
+    assert not lock.exists()
+    assert main(["lock"]) == 0
+    assert "bank/qbank.lock: recorded 11 new id(s)" in capsys.readouterr().err
+    released = json.loads(lock.read_text(encoding="utf-8"))["questions"]
+    assert len(released) == 11
+    lock.unlink()
+    assert main(["build", "-j", "1"]) == 0
+    assert json.loads(lock.read_text(encoding="utf-8"))["questions"] == released
