@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--figures", metavar="DIR", help="where images go (default: figures/ beside the bank file)")
     im.add_argument("--from", dest="fmt", choices=readers.FORMATS, help="the format (default: from the content)")
 
+    nw = sub.add_parser("new", help="start a project: a commented starter bank (one question of each type), "
+                        "a quiz file and a CI workflow, all checking clean")
+    nw.add_argument("folder", nargs="?", default=".", metavar="DIR", help="where to write it (default: here)")
+
     lk = sub.add_parser("lock", help="release without building (record new ids in the lock), or accept a "
                         "deliberate change of a released question's meaning")
     lk.add_argument("--accept", nargs="+", default=[], metavar="ID", help="ids whose new meaning is a correction, not a new question")
@@ -230,11 +234,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if any(d.severity == "error" for d in found) else 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from . import starter
+
+    try:
+        written = starter.create(args.folder)
+    except starter.Exists as exc:
+        print(f"qbank: error: {exc} already exist(s); nothing was written (qbank new never overwrites a file): "
+              "choose an empty folder, or move these away", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"qbank: wrote {path.as_posix()}", file=sys.stderr)
+    where = "" if Path(args.folder) == Path(".") else f"cd {args.folder} && "
+    print(f"qbank: next: {where}qbank check && qbank build   (edit {starter.BANK_FILE} first, or after)", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"check": cmd_check, "build": cmd_build, "import": cmd_import, "preview": cmd_preview,
-                "lock": cmd_lock}[args.command](args)
+                "lock": cmd_lock, "new": cmd_new}[args.command](args)
     except PathError as exc:
         print(f"qbank: error: {exc}", file=sys.stderr)
         return 2

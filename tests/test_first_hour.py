@@ -286,3 +286,55 @@ def test_a_build_into_dist_is_a_release_and_qbank_lock_releases_without_building
     lock.unlink()
     assert main(["build", "-j", "1"]) == 0
     assert json.loads(lock.read_text(encoding="utf-8"))["questions"] == released
+
+
+# --- qbank new ---------------------------------------------------------------------------
+
+
+def test_qbank_new_writes_a_project_that_checks_and_builds_clean(tmp_path, monkeypatch, capsys) -> None:
+    import re
+    import shlex
+
+    import yaml
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "course"]) == 0
+    assert capsys.readouterr().err.endswith("qbank: next: cd course && qbank check && qbank build   (edit bank/week1.yaml first, or after)\n")
+    project = tmp_path / "course"
+    bank_file = project / "bank" / "week1.yaml"
+    types = re.findall(r"^    type: (\w+)", bank_file.read_text(encoding="utf-8"), re.M)
+    assert sorted(types) == sorted(["multiple_choice", "multiple_answers", "true_false", "numerical", "short_answer",
+                                    "essay", "matching"])
+    for written in (bank_file, project / "quizzes" / "practice.yaml"):  # the editor finds the schema
+        schema = re.match(r"# yaml-language-server: \$schema=(\S+)", written.read_text(encoding="utf-8"))
+        assert schema and (written.parent / schema.group(1)).is_file()
+
+    assert main(["check", "-j", "1", "course/bank"]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "qbank: 7 questions in 1 bank file(s): 4 machine-checked, 3 manual, 0 failed; 0 error(s), 0 warning(s)"]
+    monkeypatch.chdir(project)
+    assert main(["build", "-j", "1"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("qbank: 7 questions in 1 bank file(s) and 1 quiz file(s): 4 machine-checked, 3 manual, 0 failed; "
+                      "0 error(s), 0 warning(s)")
+    assert err[1:] == ["qbank: wrote 6 file(s) to dist/ (6 changed)"]
+    assert (project / "bank" / "qbank.lock").is_file()  # the first build into dist/ is the first release
+
+    # the CI workflow is valid YAML and each of its qbank steps passes on the new project
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "qbank.yml").read_text(encoding="utf-8"))
+    steps = [s["run"] for s in workflow["jobs"]["check"]["steps"] if str(s.get("run", "")).startswith("qbank ")]
+    assert steps == ["qbank check --junit qbank-report.xml", "qbank build --check"]
+    for step in steps:
+        assert main(shlex.split(step)[1:]) == 0, step
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().err
+
+
+def test_qbank_new_never_overwrites_a_file(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "course").mkdir()
+    (tmp_path / "course" / ".gitignore").write_text("mine\n", encoding="utf-8")
+    assert main(["new", "course"]) == 2
+    assert capsys.readouterr().err == ("qbank: error: course/.gitignore already exist(s); nothing was written (qbank new "
+                                       "never overwrites a file): choose an empty folder, or move these away\n")
+    assert snapshot(tmp_path / "course") == {".gitignore": b"mine\n"}
+    assert main(["new", "other"]) == 0 and main(["new", "other"]) == 2  # a second run refuses too
