@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("paths", nargs="*", metavar="PATH", help=f"bank files or folders (default: {DEFAULT_BANK}/)")
         sp.add_argument("--jobs", "-j", type=int, default=0, help="worker processes for sympy (default: one per core)")
         sp.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per question's check (default 10)")
+        sp.add_argument("--memory", type=float, default=2048, metavar="MB",
+                        help="memory one question's check may use, in MiB (default 2048; 0: no bound)")
         sp.add_argument("--seed", metavar="S", help="term seed for the variants of parametrised questions "
                         "(overrides the `seed:` of every bank and quiz)")
         sp.add_argument("--no-cache", action="store_true", help="neither read nor write .qbank-cache/ (results of earlier runs)")
@@ -111,6 +113,7 @@ def _check(args: argparse.Namespace) -> pipeline.CheckResult:
         cache=not args.no_cache,
         jobs=args.jobs,
         timeout=args.timeout,
+        memory=args.memory,
         progress=report.Progress(),
         ignore=[c for group in args.ignore for c in group],
         warnings_as_errors=args.warnings_as_errors,

@@ -106,6 +106,10 @@ CODES: dict[str, Code] = _registry(
          "a text parameter misused: numbers and texts mixed, used in a check expression though its values are not names, "
          "a `derived` selection by a non-text parameter or without a case for every value, `digits` for a text",
          "select an expression by the text parameter under `derived:`, or give every value a case"),
+    Code("E215", "error", "bank", "`points`, `answer` or `tolerance` that is not a finite number (`.nan`, `.inf`)",
+         "give a finite number"),
+    Code("E216", "error", "bank", "`count` above the maximum number of variants (1000, `exporter.variants.MAX_VARIANTS`)",
+         "lower `count`: a few dozen variants are plenty"),
     # --- stable identity (identity.py)
     Code("L101", "error", "lock", "a released id is gone from the bank",
          "restore it, or list it under `retired: [id]` at the top of its bank file"),
@@ -154,6 +158,8 @@ CODES: dict[str, Code] = _registry(
     Code("K113", "error", "keys", "a template given to the checker directly (check its variants: `exporter.variants.expand`)",
          "expand variants before checking (a bug in the caller, not the bank)"),
     # --- variants (variants.py)
+    Code("K114", "error", "keys", "the check needed more memory than the bound (`--memory`, default 2048 MiB)",
+         "simplify the check (expand less, smaller powers), or raise `--memory`"),
     Code("V101", "error", "variants", "a derived value that is undefined, not a number or not real for one variant",
          "narrow the parameter ranges, or change the derived formula"),
     Code("V102", "error", "variants", "two options of one variant that read the same",
@@ -167,6 +173,9 @@ CODES: dict[str, Code] = _registry(
          "relax the conditions, widen the values or lower `count`"),
     Code("V106", "error", "variants", "a `where:` condition that cannot be decided, or a dependent range whose bounds "
          "are not exact numbers or give over 1000 values", "write the condition or bounds in exact numbers"),
+    Code("V107", "error", "variants",
+         "derived values too large (over 60 digits, beyond 1e±100) or too slow (the `--timeout` bound) to compute",
+         "simplify the derived expressions"),
     # --- quiz files (quizzes.py)
     Code("Q101", "error", "quizzes", 'unknown field (with a "did you mean")', "fix the spelling or remove it"),
     Code("Q102", "error", "quizzes", "missing field (`title`, `questions`, a group's `pick`)", "add it"),

@@ -44,7 +44,8 @@ from .model import Check, Loc
 # ----------------------------------------------------------------------------- limits
 # Generous for any quiz, small enough that nothing below can take more than milliseconds.
 MAX_TEXT_CHARS = 2000  # one expression
-MAX_DEPTH = 60  # nesting of the syntax tree
+MAX_DEPTH = 60  # nesting of the syntax tree; a chain `a + b + c + …` is one level
+MAX_CHAIN = 300  # nodes on one path of the tree, chains included (the builder recurses that deep)
 MAX_LITERAL_DIGITS = 60  # digits of one number literal
 MAX_LITERAL_EXPONENT = 300  # the `e` part of `1e-300`
 MAX_POWER_EXPONENT = 1000  # |n| in `x**n` for a numeric n
@@ -256,6 +257,8 @@ def parse(text: str) -> tuple[ast.Expression, str]:
         raise ExprError("X101", "expression contains a NUL character")
     if not text.strip():
         raise ExprError("X101", "expression is empty")
+    if not text.isascii():
+        _refuse_normalised_names(text)
     src = "(" + text + "\n)"
     try:
         tree = ast.parse(src, mode="eval")
@@ -269,7 +272,10 @@ def parse(text: str) -> tuple[ast.Expression, str]:
         raise ExprError("X101", f"cannot parse expression: {msg}{_syntax_hint(text, msg)}", line, col) from None
     except (MemoryError, RecursionError, ValueError):
         raise ExprError("X101", "expression is nested too deeply") from None
-    _validate(tree, src, 0)
+    try:
+        _validate(tree, src, 0)
+    except RecursionError:  # pragma: no cover - MAX_CHAIN keeps the walk far from the limit
+        raise ExprError("X101", "expression is nested too deeply") from None
     return tree, src
 
 
@@ -289,9 +295,34 @@ def _syntax_hint(text: str, msg: str) -> str:
     return ""
 
 
-def _validate(node: ast.AST, text: str, depth: int) -> None:
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Mod: 2, ast.FloorDiv: 2}
+
+
+def _refuse_normalised_names(text: str) -> None:
+    """Python reads identifiers in NFKC form, so the full-width `ｘ` would silently be the
+    name `x` (and `ﬁ` would be `fi`): a character that normalisation changes is refused
+    where it is written. Names are ASCII; `π`, `é` and the like are refused after parsing."""
+    import unicodedata
+
+    for i, ch in enumerate(text):
+        if not ch.isascii() and ("a" + ch).isidentifier() and unicodedata.normalize("NFKC", ch) != ch:
+            line = text.count("\n", 0, i)
+            col = i - (text.rfind("\n", 0, i) + 1)
+            plain = unicodedata.normalize("NFKC", ch)
+            raise ExprError("X102", f"`{ch}` (U+{ord(ch):04X}) is not allowed: names are ASCII letters, digits and "
+                            f"`_`; type `{plain}` instead", line, col)
+
+
+def _validate(node: ast.AST, text: str, depth: int, path: int = 0) -> None:
+    """`depth` is nesting as a reader sees it: the left operand of `+`/`-` (or `*`/`/`)
+    under the same operator class is not a level deeper, so `1+1+…+1` with 70 terms is
+    flat; `path` counts every node, since building recurses once per node."""
     if depth > MAX_DEPTH:
-        raise _node_error("X101", "expression is nested too deeply", node, text)
+        raise _node_error("X101", f"expression is nested too deeply (more than {MAX_DEPTH} levels of brackets, "
+                          "calls or powers): split it with `define`", node, text)
+    if path > MAX_CHAIN:
+        raise _node_error("X101", f"expression is too long a chain (more than {MAX_CHAIN} operations in a row): "
+                          "split it with `define`", node, text)
     kind = type(node)
     if isinstance(node, ast.Attribute):
         _validate(node.value, text, depth + 1)  # report the leftmost problem first
@@ -350,8 +381,11 @@ def _validate(node: ast.AST, text: str, depth: int) -> None:
                 raise _node_error("X102", _WHY_NOT[type(op)], node, text)
             if not isinstance(op, _ALLOWED_OPS):
                 raise _node_error("X102", f"operator `{type(op).__name__}` is not allowed", node, text)
+    chain = _PRECEDENCE.get(type(node.op)) if isinstance(node, ast.BinOp) else None
     for child in ast.iter_child_nodes(node):
-        _validate(child, text, depth + 1)
+        same = (chain is not None and child is node.left and isinstance(child, ast.BinOp)
+                and _PRECEDENCE.get(type(child.op)) == chain)
+        _validate(child, text, depth if same else depth + 1, path + 1)
 
 
 # ----------------------------------------------------------------------------- scope

@@ -156,22 +156,41 @@ def resolve(folder: Path, src: str) -> Figure:
         raise FigureError(E_NAME, f"image path `{shown}` has a name with characters other than letters, "
                           "digits, `.`, `_`, `-` (or starts with `.`/`-`); LMS file names and links change "
                           "such names: rename the file (and folders) to e.g. `figures/net-1.png`")
-    base = folder.resolve()
     full = folder / normal
-    real = full.resolve()
+    try:
+        base = folder.resolve()
+        real = full.resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+        raise FigureError(E_MISSING, f"image `{shown}` is a symbolic link that leads back to itself (a loop); "
+                          "replace it with the image file") from None
     if real != base and base not in real.parents:
         raise FigureError(E_OUTSIDE, f"image `{shown}` is a link to `{real}`, outside the bank folder; copy "
                           "the file into the bank folder instead")
     if not real.is_file():
-        what = "is a folder, not a file" if real.is_dir() else "does not exist"
+        if real.is_dir():
+            what = "is a folder, not a file"
+        elif real.exists():  # never opened: reading a named pipe would wait for a writer forever
+            raise FigureError(E_MISSING, f"image file `{shown}` is not a regular file but a named pipe, socket or "
+                              "device; replace it with the image file")
+        else:
+            what = "does not exist"
         raise FigureError(E_MISSING, f"image file `{shown}` {what} (paths are relative to the bank file's "
                           f"folder, {folder.as_posix() or '.'}/)")
-    size = real.stat().st_size
+    try:
+        size = real.stat().st_size
+    except OSError as exc:
+        raise FigureError(E_MISSING, f"image file `{shown}` cannot be read: {exc.strerror}") from None
     if size > MAX_BYTES:
         raise FigureError(E_TOO_BIG, f"image `{shown}` is {size:,} bytes; the limit is {MAX_BYTES:,} "
                           "(exporter.figures.MAX_BYTES): make it smaller (SVG for diagrams, PNG for plots, "
                           "JPEG for photos)")
-    data = real.read_bytes()
+    try:
+        with real.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)  # the file may grow between stat and read
+    except OSError as exc:
+        raise FigureError(E_MISSING, f"image file `{shown}` cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise FigureError(E_TOO_BIG, f"image `{shown}` is over {MAX_BYTES:,} bytes (exporter.figures.MAX_BYTES)")
     ext = posixpath.splitext(normal)[1].lower()
     mime = IMAGE_TYPES.get(ext)
     if mime is None:

@@ -26,6 +26,7 @@ signal cannot interrupt). A timeout is a K108 finding for that question only.
 from __future__ import annotations
 
 import ast
+import math
 import multiprocessing
 import os
 import random
@@ -274,6 +275,30 @@ class Givens:
                 self.solved[sym] = solution
         self.defines = sorted((g for g in self.items if g.kind == "define"), key=lambda g: -g.define.index)
         self.fderiv = {g.function: g.rhs for g in self.items if g.kind == "fderiv"}
+        self._check_solutions()
+
+    def _check_solutions(self) -> None:
+        """Each solved given must still hold once every value is in.
+
+        A given on an expression is solved before the symbols' values are applied (the
+        fixed order above), so a condition of its solution may only fail later:
+        `sqrt(x): y` gives x = y², which with `y: -2` makes sqrt(x) = 2, not -2 — a given
+        with no solution, refused exactly as `sqrt(x): -2` is. Checked by evaluation at
+        40 digits (a 'differ' is a proof, see `_numeric_equal`), so it costs microseconds.
+        """
+        for g in self.items:
+            if g.kind != "expr":
+                continue
+            try:
+                lhs, rhs = self._apply_scalar(g.lhs), self._apply_scalar(g.rhs)
+            except _Finding:
+                continue  # reported where the value is used
+            if lhs.free_symbols or rhs.free_symbols or lhs.atoms(AppliedUndef) or rhs.atoms(AppliedUndef):
+                continue
+            verdict, _ = _numeric_equal(lhs, rhs)
+            if verdict == "differ":
+                self.errors.append(Diagnostic(g.loc, "K110", f"cannot use given `{g.key}`: with the other given values "
+                                              f"it has no solution (`{g.key}` would be {show(lhs)}, not {show(rhs)})"))
 
     def _read(self, key: str, text: str, loc: Loc) -> _Given:
         scope = self.scope
@@ -1100,8 +1125,14 @@ class _QuestionChecker:
             names = ", ".join(sorted(map(str, value.free_symbols)))
             self.findings.append(Diagnostic(check.quantity_loc or check.loc, "K111", f"{qtext} still depends on {names}: give them values under `given:`"))
             return
-        if q.answer is None or isinstance(q.answer, bool):
-            return  # the loader reports a missing answer
+        if not _real_number(value):
+            self.findings.append(Diagnostic(check.quantity_loc or check.loc, "K111", f"{qtext} = {show(value)} is not a "
+                                            "real number, so no numerical answer can be within a tolerance of it"))
+            return
+        if q.answer is None or isinstance(q.answer, bool) or not math.isfinite(float(q.answer)):
+            return  # the loader reports a missing or non-finite answer (E215)
+        if q.tolerance is not None and not math.isfinite(q.tolerance):
+            return
         answer = sp.Rational(repr(float(q.answer)))
         tolerance = sp.Rational(repr(float(q.tolerance or 0.0)))
         gap = sp.Abs(answer - value)
@@ -1154,6 +1185,21 @@ def _claim_hint(claim: object, verdict: Verdict) -> str:
     if isinstance(claim, Compare) and claim.op == "==" and verdict.value is False:
         return assume.hint(claim.left, claim.right, decide_equal)
     return ""
+
+
+def _real_number(value: sp.Expr) -> bool:
+    """False for a number with an imaginary part (`sqrt(-1)`); True when it is real or it
+    cannot be told (the tolerance check then says what it can)."""
+    if value.is_extended_real is not None:
+        return bool(value.is_extended_real)
+    try:
+        with mpmath.workdps(DPS):
+            _real(_evaluate(value, {}))
+    except _BadPoint:
+        return False
+    except _Unevaluable:
+        pass
+    return True
 
 
 def _why(verdict: Verdict) -> str:
@@ -1216,22 +1262,68 @@ def _timeout_finding(q: Question, timeout: float) -> Diagnostic:
     return Diagnostic(loc, "K108", f"the check did not finish within {timeout:g} s: simplify it, or raise the time limit")
 
 
-def check_question(q: Question, *, timeout: float = DEFAULT_TIMEOUT) -> list[Diagnostic]:
-    """All findings for one question, computed in this process under the time bound."""
+DEFAULT_MEMORY_MB = 2048
+"""Memory one question's check may add to its process (`--memory`), in MiB. sympy can fill
+gigabytes in seconds (`(a+b+c+d+e+f)**1000` expands towards 10^12 terms), one worker per
+core; beyond the bound the check ends as a K114 finding instead of swapping the machine."""
+
+
+@contextmanager
+def _memory_bound(megabytes: float | None) -> Iterator[None]:
+    """Let this process grow by at most `megabytes` while the block runs (RLIMIT_AS, Linux).
+
+    The limit is relative to the address space in use now, which includes sympy and, in a
+    forked worker, the model it was forked with; the previous soft limit is restored after,
+    so the bound applies to one question at a time, in a worker or (with `-j 1`) in qbank's
+    own process. Where the address space cannot be read (no /proc), there is no bound.
+    """
+    try:
+        import resource
+
+        with open("/proc/self/statm", "rb") as fh:
+            in_use = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        previous = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError, IndexError):
+        previous = None
+    if not megabytes or megabytes <= 0 or previous is None or megabytes != megabytes:
+        yield
+        return
+    soft, hard = previous
+    wanted = in_use + int(megabytes * 2**20)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _memory_finding(q: Question, megabytes: float) -> Diagnostic:
+    loc = q.check.loc if q.check is not None else q.loc
+    return Diagnostic(loc, "K114", f"the check needed more than {megabytes:g} MB of memory: simplify it (expand less, "
+                      "use smaller powers), or raise the bound with --memory")
+
+
+def check_question(q: Question, *, timeout: float = DEFAULT_TIMEOUT, memory: float = DEFAULT_MEMORY_MB) -> list[Diagnostic]:
+    """All findings for one question, computed in this process under the time and memory bounds."""
     if q.parameters is not None:
         # Its check names parameters that only a variant gives values: checking the template
         # itself would report every parameter as an unknown name. exporter.variants expands
         # it into variants, and each of those is checked.
         return [Diagnostic(q.loc, "K113", f"`{q.id}` has parameters: check its variants (exporter.variants.expand), not the template")]
     try:
-        with _time_bound(timeout):
+        with _time_bound(timeout), _memory_bound(memory):
             try:
                 found = _QuestionChecker(q).run()
             except _Finding as f:
                 found = [f.diagnostic]
             except ExprError as e:  # e.g. a given value that makes a power too large
                 found = [e.diagnostic(q.check.loc)]
-            except (RecursionError, MemoryError) as e:
+            except (MemoryError, SystemError):  # C code that cannot allocate may fail without an exception
+                sp.core.cache.clear_cache()  # what the failed check left there is garbage
+                found = [_memory_finding(q, memory)]
+            except RecursionError as e:
                 found = [Diagnostic(q.check.loc, "K109", f"the check is too big to compute ({type(e).__name__})")]
             except Exception as e:  # a sympy failure on odd input must not stop the run
                 found = [Diagnostic(q.check.loc, "K109", f"could not evaluate the check: {type(e).__name__}: {e}")]
@@ -1271,6 +1363,7 @@ def check_questions(
     *,
     jobs: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
+    memory: float = DEFAULT_MEMORY_MB,
     progress: Callable[[int, int], None] | None = None,
     report_for: Callable[[Question], Report] | None = None,
 ) -> CheckSummary:
@@ -1315,9 +1408,9 @@ def check_questions(
     if work:
         if jobs <= 1 and threading.current_thread() is threading.main_thread():
             for i in work:
-                finished(i, check_question(qs[i], timeout=timeout))
+                finished(i, check_question(qs[i], timeout=timeout, memory=memory))
         else:
-            _run_pool(qs, work, min(jobs, len(work)), timeout, finished)
+            _run_pool(qs, work, min(jobs, len(work)), (timeout, memory), finished)
     flush()
     return CheckSummary(
         checked=sum(1 for q in qs if _needs_work(q)),
@@ -1327,7 +1420,7 @@ def check_questions(
     )
 
 
-def _worker_main(conn: object, timeout: float) -> None:  # pragma: no cover - runs in a child
+def _worker_main(conn: object, timeout: float, memory: float = DEFAULT_MEMORY_MB) -> None:  # pragma: no cover - runs in a child
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     while True:
         try:
@@ -1337,13 +1430,13 @@ def _worker_main(conn: object, timeout: float) -> None:  # pragma: no cover - ru
         if task is None:
             return
         index, question = task
-        conn.send((index, check_question(question, timeout=timeout)))
+        conn.send((index, check_question(question, timeout=timeout, memory=memory)))
 
 
 class _Worker:
-    def __init__(self, ctx: object, timeout: float) -> None:
+    def __init__(self, ctx: object, limits: tuple[float, float]) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, timeout), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, *limits), daemon=True)
         self.proc.start()
         child.close()
         self.task: int | None = None
@@ -1372,7 +1465,7 @@ def _context() -> object:
     return multiprocessing.get_context("spawn")
 
 
-def _run_pool(qs: list[Question], work: list[int], jobs: int, timeout: float, finished: Callable) -> None:
+def _run_pool(qs: list[Question], work: list[int], jobs: int, limits: tuple[float, float], finished: Callable) -> None:
     """A small process pool that can kill and replace one stuck worker.
 
     multiprocessing.Pool cannot: a worker stuck in C code (where the alarm cannot reach)
@@ -1382,9 +1475,10 @@ def _run_pool(qs: list[Question], work: list[int], jobs: int, timeout: float, fi
     from multiprocessing.connection import wait
 
     ctx = _context()
+    timeout = limits[0]  # (seconds, megabytes) of each check
     grace = max(2.0, timeout * 0.5)
     pending = deque(work)
-    workers = [_Worker(ctx, timeout) for _ in range(jobs)]
+    workers = [_Worker(ctx, limits) for _ in range(jobs)]
     try:
         while pending or any(w.task is not None for w in workers):
             for w in workers:
@@ -1404,23 +1498,23 @@ def _run_pool(qs: list[Question], work: list[int], jobs: int, timeout: float, fi
                         index = w.task
                         code = w.proc.exitcode
                         found = [Diagnostic(_check_loc(qs[index]), "K109", f"the checker process died while checking this question (exit code {code})")]
-                        _restart(w, ctx, timeout)
+                        _restart(w, ctx, limits)
                     w.task = None
                     finished(index, found)
                 elif time.monotonic() - w.started > timeout + grace:
                     index = w.task
                     w.task = None
-                    _restart(w, ctx, timeout)
+                    _restart(w, ctx, limits)
                     finished(index, [_timeout_finding(qs[index], timeout)])
     finally:
         for w in workers:
             w.stop(kill=w.task is not None)
 
 
-def _restart(w: _Worker, ctx: object, timeout: float) -> None:
+def _restart(w: _Worker, ctx: object, limits: tuple[float, float]) -> None:
     """Kill a stuck or dead worker (one we started) and put a fresh process in its place."""
     w.stop(kill=True)
-    fresh = _Worker(ctx, timeout)
+    fresh = _Worker(ctx, limits)
     w.conn, w.proc, w.task, w.started = fresh.conn, fresh.proc, None, 0.0
 
 

@@ -13,6 +13,7 @@ import gc
 from contextlib import contextmanager
 from importlib import resources
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -31,7 +32,7 @@ from .model import (
     Parameters,
     Question,
 )
-from .variants import expression_fields, placeholder_names, text_fields
+from .variants import MAX_VARIANTS, expression_fields, placeholder_names, text_fields
 from .yamlhints import stray_field_hint
 from .yamlsource import Document, JsonPath, read
 
@@ -183,7 +184,8 @@ def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
         return None, problems
     fast = _fast_validator()
     errors = [] if fast is not None and fast.is_valid(doc.data) else list(_validator().iter_errors(doc.data))
-    problems.extend(schema_errors(doc, errors))
+    unreadable = {d.loc for d in problems if d.code == "E006"}  # said once: not again as a schema error
+    problems.extend(d for d in schema_errors(doc, errors) if d.loc not in unreadable)
     bad_paths = [tuple(e.absolute_path) for e in errors]
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list) or any(
@@ -195,6 +197,7 @@ def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
     questions = [_question(doc, i, data["questions"][i]) for i in kept]
     problems.extend(_bank_rules(doc, questions))
     for i, q in zip(kept, questions):
+        problems.extend(_number_rules(doc, i, q))
         problems.extend(_parameter_rules(doc, i, q))
     if any(not p or p[0] != "questions" for p in bad_paths):
         # the bank's own fields are wrong: its questions' problems are reported (above), but
@@ -335,7 +338,8 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
             "symbols": "a symbol is a name, optionally with a shape: `t`, `x[8]`, `W[3,8]`",
             "answer": "a parametrised answer is a number or `{{name}}`, naming a parameter or derived value",
         }.get(str(path[-2]) if len(path) >= 2 and isinstance(path[-1], int) else str(field), f"it must match {err.validator_value}")
-        yield Diagnostic(doc.loc(path), "E105", f"{where} = {err.instance!r} is not allowed: {what}")
+        shown = repr(err.instance) if len(repr(err.instance)) <= 80 else repr(err.instance)[:77] + "…"
+        yield Diagnostic(doc.loc(path), "E105", f"{where} = {shown} is not allowed: {what}")
         return
     if kind in ("contains", "minContains", "maxContains"):
         n = sum(1 for c in err.instance if isinstance(c, dict) and c.get("correct") is True)
@@ -692,6 +696,19 @@ def _string_parameter_rules(doc: Document, at: JsonPath, q: Question, params: Pa
 
 
 IDENTIFIER_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _number_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnostic]:
+    """`points`, `answer` and `tolerance` are finite: YAML's `.nan` and `.inf` are numbers to
+    the schema, but no LMS can grade with them (and an infinite tolerance accepts anything)."""
+    for name, value in (("points", q.points), ("answer", q.answer), ("tolerance", q.tolerance)):
+        if isinstance(value, float) and not math.isfinite(value):
+            yield Diagnostic(doc.loc(("questions", index, name)), "E215", f"`{q.id}`: {name} is {value}, not a finite "
+                             "number; give a number such as 1 or 0.5")
+    if q.parameters is not None and q.parameters.count is not None and q.parameters.count > MAX_VARIANTS:
+        yield Diagnostic(q.parameters.count_loc or q.parameters.loc, "E216", f"`{q.id}`: count {q.parameters.count} is "
+                         f"more than the {MAX_VARIANTS} variants a question may have (exporter.variants.MAX_VARIANTS); "
+                         "each variant is checked and exported: a few dozen are plenty")
 
 
 def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic]:

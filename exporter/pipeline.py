@@ -149,6 +149,7 @@ def check(
     cache: bool | str | os.PathLike[str] = True,
     jobs: int = 0,
     timeout: float = 10.0,
+    memory: float = 2048,
     progress: Callable[[int, int], None] | None = None,
     ignore: Sequence[str] = (),
     warnings_as_errors: bool = False,
@@ -159,7 +160,8 @@ def check(
 
     `paths`: bank files or folders (default `bank/`). `quizzes`: a folder of quiz files,
     None for none, or AUTO. `cache`: False for none, True for the default folder, or a
-    folder. `jobs=0`: one sympy worker per core. `progress(done, total)` is called as
+    folder. `jobs=0`: one sympy worker per core; `timeout` (s) and `memory` (MiB) bound each
+    question's check. `progress(done, total)` is called as
     answer keys are checked. `ignore`: codes to drop (here and in `build`);
     `warnings_as_errors`: count warnings as errors (a build then writes nothing).
     Raises ValueError for an unknown code in `ignore`.
@@ -187,7 +189,7 @@ def check(
             diagnostics += mathml.check_bank(bank)
     made = Collector()
     with _timed(timings, "variants"):
-        expanded = variants.expand(banks, seed, made)
+        expanded = variants.expand(banks, seed, made, timeout=timeout)
     quiz_banks: list[Bank] = []
     folder = _quiz_dir(given, quizzes)
     if folder is not None:
@@ -205,7 +207,8 @@ def check(
         questions = list(unique.values())
     stats: dict[str, object] = {}
     with _timed(timings, "check"):
-        options = dict(jobs=jobs, timeout=timeout, progress=progress, report_for=variants.report_for(findings))
+        options = dict(jobs=jobs, timeout=timeout, memory=memory, progress=progress,
+                       report_for=variants.report_for(findings))
         if loads is None:
             from .keys import check_questions  # sympy is slow to import: only when we check
 

@@ -55,6 +55,9 @@ from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, 
 
 DEFAULT_COUNT_CAP = 20
 """Without `count:`, every combination becomes a variant, but at most this many."""
+MAX_VARIANTS = 1000
+"""The largest `count:` accepted (E216): every variant is a question that sympy checks and
+every target exports, so a larger count is a mistake, and 900,000,000 would fill memory."""
 SIGNIFICANT_DIGITS = 6
 """Digits shown for a value that has no exact (terminating) decimal form."""
 
@@ -73,6 +76,11 @@ E_DRAW = "V106"
 
 MAX_DRAWS = 1000
 """Draws tried for a question with `where:` conditions or dependent ranges before giving up."""
+E_DERIVED_LIMIT = "V107"
+
+DERIVED_TIMEOUT = 10.0
+"""Seconds allowed for one variant's derived values (the default of `--timeout`, which the
+pipeline passes on): `sin(exp(exp(exp(3))))` must end as a finding, not an hour of mpmath."""
 
 
 class VariantError(Exception):
@@ -308,7 +316,8 @@ def _raising(d: Diagnostic) -> None:
         raise VariantError(str(d))
 
 
-def expand(banks: Sequence[Bank], seed: str | None = None, report: Report | None = None) -> list[Bank]:
+def expand(banks: Sequence[Bank], seed: str | None = None, report: Report | None = None, *,
+           timeout: float = DERIVED_TIMEOUT) -> list[Bank]:
     """Every bank with each template replaced by its variants (and a group of them).
 
     `seed` (the `--seed` of the command line) overrides each bank's own `seed:`. Problems
@@ -326,14 +335,15 @@ def expand(banks: Sequence[Bank], seed: str | None = None, report: Report | None
             if q.parameters is None:
                 questions.append(q)
                 continue
-            made = expand_question(q, use, report, taken=taken)
+            made = expand_question(q, use, report, taken=taken, timeout=timeout)
             questions.extend(made)
             groups.append(Group(q.id, 1, tuple(v.id for v in made), q.points, q.parameters.loc))
         out.append(dataclasses.replace(bank, questions=tuple(questions), groups=tuple(groups)))
     return out
 
 
-def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] | frozenset[str] = frozenset()) -> list[Question]:
+def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] | frozenset[str] = frozenset(),
+                    timeout: float = DERIVED_TIMEOUT) -> list[Question]:
     """The variants of one template for one seed (see the module docstring)."""
     params = q.parameters
     assert params is not None, q.id
@@ -343,7 +353,7 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
     if not params.drawn and (count > total or total == 0):  # the loader reports it (E210)
         return []
     if params.drawn:
-        picked = _draw(q, params, seed, report)
+        picked = _bounded_draw(q, params, seed, report, timeout)
     else:
         picked = [dict(zip(names, _combination(index, options))) for index in choose(total, count, seed, q.id)]
     made = []
@@ -359,13 +369,30 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
             sink(Diagnostic(q.loc, E_ID_CLASH, f"id `{vid}` of this variant is already used by another question; "
                             f"rename that question (ids `{q.id}-v<N>` belong to the variants of `{q.id}`)"))
             continue
-        values = _evaluate(params, chosen, sink)
+        values = _bounded_evaluate(params, chosen, sink, timeout)
+        if values is _TIMED_OUT:
+            break  # the other variants would most likely take as long: one finding is enough
         if values is None:
             continue
         variant = _instantiate(stub, k, values)
         _duplicate_choices(variant, sink)  # an error, but the variant is still checked
         made.append(variant)
     return made
+
+
+def _bounded_draw(q: Question, params: Parameters, seed: str, report: Report, timeout: float) -> list[dict[str, str]]:
+    """`_draw` under one time bound for all its draws (each evaluates the derived values)."""
+    from .keys import CheckTimeout, _time_bound
+
+    try:
+        with _time_bound(timeout):
+            return _draw(q, params, seed, report)
+    except CheckTimeout:
+        problem = f"could not be computed within {timeout:g} s"
+    except (RecursionError, MemoryError, ArithmeticError, ValueError) as exc:
+        problem = f"are too large to compute ({type(exc).__name__})"
+    report(Diagnostic(params.loc, E_DERIVED_LIMIT, f"`{q.id}`: the values of the draws {problem}: simplify them"))
+    return []
 
 
 class _StopDrawing(Exception):
@@ -477,6 +504,30 @@ def _holds(q: Question, params: Parameters, values: dict[str, Value], report: Re
     return True
 
 
+_TIMED_OUT: dict[str, Value] = {}
+
+
+def _bounded_evaluate(params: Parameters, chosen: dict[str, str], report: Report, timeout: float) -> dict[str, Value] | None:
+    """`_evaluate` under the checks' wall-clock bound, with every way a derived value can be
+    too big (a recursion, memory, a decimal overflow) as a located finding instead."""
+    if not params.derived:
+        return _evaluate(params, chosen, report)
+    from .keys import CheckTimeout, _time_bound
+
+    loc = params.derived[0][2]
+    try:
+        with _time_bound(timeout):
+            return _evaluate(params, chosen, report)
+    except CheckTimeout:
+        report(Diagnostic(loc, E_DERIVED_LIMIT, f"the derived values could not be computed within {timeout:g} s "
+                          "(the other variants were not tried): simplify them"))
+        return _TIMED_OUT
+    except (RecursionError, MemoryError, ArithmeticError, ValueError) as exc:
+        report(Diagnostic(loc, E_DERIVED_LIMIT, f"the derived values are too large to compute ({type(exc).__name__}): "
+                          "simplify them"))
+    return None
+
+
 def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dict[str, Value] | None:
     """Parameter and derived values for one combination, exactly; None after an error."""
     from . import expr  # sympy: only when a template is expanded
@@ -537,6 +588,11 @@ def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dic
             report(Diagnostic(loc, E_DERIVED, f"derived `{name}` = `{' '.join(text.split())}` {problem}"))
             ok = False
             continue
+        if value.is_Rational and max(abs(int(value.p)), int(value.q)).bit_length() > expr.MAX_LITERAL_DIGITS * 3.33:
+            report(Diagnostic(loc, E_DERIVED_LIMIT, f"derived `{name}` = `{' '.join(text.split())}` has more than "
+                              f"{expr.MAX_LITERAL_DIGITS} digits, more than a check expression may hold"))
+            ok = False
+            continue
         if name in digits:
             approx = Decimal(str(sp.N(value, 60))) if not value.is_Rational else None
             exact = Fraction(int(value.p), int(value.q)) if value.is_Rational else Fraction(approx)
@@ -557,6 +613,11 @@ def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dic
             ok = False
             continue
         approx = Decimal(str(sp.N(value, 40)))
+        if not approx.is_finite() or (approx != 0 and not _SHOWABLE_MIN <= abs(approx) <= _SHOWABLE_MAX):
+            report(Diagnostic(loc, E_DERIVED_LIMIT, f"derived `{name}` = `{' '.join(text.split())}` is about "
+                              f"{approx:.3e}: too large or too small to show to students"))
+            ok = False
+            continue
         values[name] = Value(literal, shown_decimal(_round_significant(approx)), float(approx))
     return values if ok else None
 
@@ -577,6 +638,11 @@ def _names_in(text: str) -> set[str]:
         return {""}
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+
+
+_SHOWABLE_MIN, _SHOWABLE_MAX = Decimal("1e-100"), Decimal("1e100")
+"""Derived values are shown in positional notation, never with an exponent: beyond these,
+the text would be a hundred digits long (and past 1e308 not even a float)."""
 
 
 def _instantiate(stub: Question, k: int, values: dict[str, Value]) -> Question:

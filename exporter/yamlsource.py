@@ -34,6 +34,13 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
 _STR_TAG = "tag:yaml.org,2002:str"
 
+_INT_TAG = "tag:yaml.org,2002:int"
+
+MAX_NUMBER_DIGITS = 100
+"""Longest integer accepted in a bank or quiz file. Python refuses to convert more than
+4,300 digits (and a huge `points` would overflow a float); a check expression's own
+literals stop at 60 digits (exporter.expr)."""
+
 MAX_NESTING = 40
 """Deepest nesting of mappings and lists accepted in a bank or quiz file (a bank uses ~8)."""
 
@@ -120,6 +127,10 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
         lines = text.splitlines()
         advice = syntax_hint(lines[loc.line - 1] if 0 < loc.line <= len(lines) else "", loc.col, what, exc.context or "")
         return None, [Diagnostic(loc, "E001", f"YAML syntax error: {what}{hint}" + (f"; {advice}" if advice else ""))]
+    except yaml.reader.ReaderError as exc:  # a raw control character (NUL, …) anywhere in the file
+        return None, [Diagnostic(_offset_loc(path, text, exc.position), "E001", f"the file holds the control "
+                                 f"character U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}, "
+                                 "which YAML does not allow: delete it (an editor or a copy from a PDF may have put it there)")]
     except yaml.YAMLError as exc:  # e.g. a second document, or an unreadable stream
         return None, [Diagnostic(Loc(path, 1, 1), "E001", f"YAML error: {' '.join(str(exc).split())}")]
     except RecursionError:  # only without libyaml, whose parser has its own depth limit
@@ -133,6 +144,12 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
     problems: list[Diagnostic] = []
     doc.data = _convert(node, (), doc, problems, text)
     return doc, problems
+
+
+def _offset_loc(path: str, text: str, offset: int) -> Loc:
+    """The line and column of a character offset into the text (1-based, like marks)."""
+    before = text[: max(0, offset)]
+    return Loc(path, before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
 def _shape_problem(path: str, text: str, root: yaml.Node) -> Diagnostic | None:
@@ -272,6 +289,10 @@ def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagno
         if found is not None:
             problems.append(found)
         return node.value
+    if node.tag == _INT_TAG and sum(ch.isdigit() for ch in node.value) > MAX_NUMBER_DIGITS:
+        problems.append(Diagnostic(doc.value_locs[at], "E006", f"a number of more than {MAX_NUMBER_DIGITS} digits; "
+                                   "no field of a bank needs one: write a smaller number"))
+        return 0
     try:
         return _constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:

@@ -205,3 +205,162 @@ def test_printable_keeps_text_and_escapes_controls() -> None:
     assert printable("ä ∂x/∂t $\\frac12$") == "ä ∂x/∂t $\\frac12$"
     assert printable("a\nb\x00\u2028\ud800") == "a\\nb\\x00\\u2028\\ud800"
     assert "\n" not in str(Diagnostic(Loc("p\n", 1, 1), "E001", "x\ny"))
+
+
+# --- checker gaps (item 4) ----------------------------------------------------------------
+
+def numerical(qid: str, check: str, answer: str = "4", tolerance: str = "0") -> str:
+    return (f"  - id: {qid}\n    type: numerical\n    text: What?\n    answer: {answer}\n    tolerance: {tolerance}\n"
+            f"    check:\n" + "".join(f"      {line}\n" for line in check.strip().split("\n")))
+
+
+def check_bank(tmp_path: Path, *questions: str) -> list[Diagnostic]:
+    from exporter.keys import check_questions
+    from exporter.load import load_banks
+
+    bank(tmp_path, "title: T\nquestions:\n" + "".join(questions))
+    banks, problems = load_banks([str(tmp_path / "bank")])
+    found = Collector()
+    check_questions([q for b in banks for q in b.questions], found, jobs=1)
+    return problems + found.items
+
+
+def test_a_complex_numerical_quantity_fails(tmp_path: Path) -> None:
+    [d] = check_bank(tmp_path, numerical("c", "quantity: sqrt(-1)", answer="0", tolerance="1"))
+    assert (d.loc.line, d.code) == (9, "K111") and "not a real number" in d.message
+
+
+def test_a_solved_given_must_hold_with_the_other_values(tmp_path: Path) -> None:
+    via_symbol = numerical("a", "symbols: [x, y]\ngiven: {sqrt(x): y, y: -2}\nquantity: x")
+    direct = numerical("b", "symbols: [x]\ngiven: {sqrt(x): -2}\nquantity: x")
+    fine = numerical("c", "symbols: [x, y]\ngiven: {sqrt(x): y, y: 2}\nquantity: x")
+    found = check_bank(tmp_path, via_symbol, direct, fine)
+    assert [(d.loc.line, d.code) for d in found] == [(10, "K110"), (19, "K110")]
+    assert "`sqrt(x)` would be 2, not -2" in found[0].message
+
+
+# --- numbers and bounds (items 9, 14, 16) ---------------------------------------------------
+
+BIG = "9" * 5000
+
+
+@pytest.mark.parametrize("where, text", [
+    ("seed", f"title: T\nseed: {BIG}\nquestions:\n" + ESSAY.split("questions:\n")[1]),
+    ("points", ESSAY.replace("    type: essay\n", f"    type: essay\n    points: {BIG}\n")),
+    ("shape", "title: T\nquestions:\n" + numerical("s", f"symbols: ['x[{BIG}]']\nquantity: '1'")),
+    ("count", "title: T\nquestions:\n" + numerical("p", "quantity: '1'").replace(
+        "    check:", f"    parameters:\n      values: {{s: [1, 2]}}\n      count: {BIG}\n    check:")),
+])
+def test_integers_over_4300_digits_are_located_errors(tmp_path: Path, where: str, text: str) -> None:
+    result = qbank(["check", "-j", "1", "--no-cache"], bank(tmp_path, text), timeout=60)
+    assert result.code == 1
+    findings = [line for line in result.lines if LOCATED.match(line)]
+    assert len(findings) == 1, result.err
+    assert (" E006 " in findings[0] and "more than 100 digits" in findings[0]) or " E105 " in findings[0]
+    assert len(findings[0]) < 400  # the number is not quoted in full
+
+
+@pytest.mark.parametrize("field, value, line", [("points", ".nan", 5), ("points", ".inf", 5)])
+def test_non_finite_points_fail_check(tmp_path: Path, field: str, value: str, line: int) -> None:
+    text = ESSAY.replace("    type: essay\n", f"    type: essay\n    {field}: {value}\n")
+    [d] = check_bank(tmp_path, text.split("questions:\n")[1])
+    assert (d.loc.line, d.loc.col, d.code) == (line, 13, "E215")
+
+
+def test_an_infinite_answer_is_reported_at_the_answer(tmp_path: Path) -> None:
+    found = check_bank(tmp_path, numerical("i", "quantity: '1'", answer=".inf"), numerical("n", "quantity: '1'",
+                                                                                           answer=".nan", tolerance=".inf"))
+    assert [(d.loc.line, d.code) for d in found] == [(6, "E215"), (13, "E215"), (14, "E215")]
+
+
+def test_count_has_a_documented_maximum(tmp_path: Path) -> None:
+    from exporter.variants import MAX_VARIANTS
+
+    from exporter.load import load_banks
+
+    template = numerical("p", "quantity: s").replace("text: What?", "text: What is {{s}} {{r}}?").replace(
+        "    check:", "    parameters:\n      values: {s: {from: 1, to: 100, step: 1}, r: {from: 1, to: 100, step: 1}}\n"
+        f"      count: {MAX_VARIANTS + 1}\n    check:").replace("answer: 4", "answer: '{{s}}'")
+    bank(tmp_path, "title: T\nquestions:\n" + template)
+    _, found = load_banks([str(tmp_path / "bank")])
+    assert [(d.loc.line, d.code) for d in found] == [(10, "E216")]
+    assert "900000000" not in found[0].message
+
+
+def variant_bank(derived: str) -> str:
+    return ("title: T\nquestions:\n" + numerical("p", "quantity: '1'").replace("text: What?", "text: What is {{t}}?")
+            .replace("    check:", f"    parameters:\n      values: {{s: [1, 2, 3]}}\n      derived: {{t: '{derived}'}}\n"
+                     "    check:"))
+
+
+@pytest.mark.parametrize("derived, words", [
+    ("sin(exp(exp(exp(3))))*s", "could not be computed within 2 s"),
+    ("exp(exp(exp(exp(s))))", "too large"),
+    ("s*10**1000*10**1000*10**1000*10**1000*10**1000", "more than 60 digits"),
+    ("exp(-exp(exp(s+2)))", "too large or too small"),
+])
+def test_derived_values_are_bounded(tmp_path: Path, derived: str, words: str) -> None:
+    result = qbank(["check", "-j", "1", "--no-cache", "--timeout", "2"], bank(tmp_path, variant_bank(derived)), timeout=60)
+    assert result.code == 1 and result.seconds < 30
+    lines = [line for line in result.lines if LOCATED.match(line)]
+    assert lines and all(" V107 " in line and ":10:" in line for line in lines), result.err
+    assert words in lines[0]
+
+
+def test_memory_per_check_is_bounded(tmp_path: Path) -> None:
+    text = """\
+title: T
+questions:
+  - id: mem
+    type: multiple_choice
+    text: What?
+    choices:
+      - {text: a, correct: true, value: (2*a+2*b+2*c+2*d+2*e+2*f)**1000/2**1000}
+      - {text: b, correct: false, value: "0"}
+    check:
+      symbols: [a, b, c, d, e, f]
+      quantity: (a+b+c+d+e+f)**1000
+"""
+    for jobs in ("1", "2"):
+        result = qbank(["check", "-j", jobs, "--no-cache", "--memory", "300", "--timeout", "60"], bank(tmp_path, text),
+                       timeout=90)
+        assert result.code == 1 and result.seconds < 60
+        assert [line.split(" ", 2)[:2] for line in result.lines if LOCATED.match(line)] == [["bank/b.yaml:10:7:", "K114"]]
+
+
+# --- messages (item 16) --------------------------------------------------------------------
+
+def test_raw_nul_is_located_on_one_line(tmp_path: Path) -> None:
+    doc, [d] = parse("b.yaml", ESSAY.replace("Explain.", "Expl\0ain."))
+    assert doc is None and (d.loc.line, d.loc.col, d.code) == (5, 15, "E001")
+    assert "U+0000" in d.message and "\n" not in str(d)
+
+
+def test_a_fifo_and_a_symlink_loop_as_figures(tmp_path: Path) -> None:
+    import os
+
+    text = ESSAY.replace("Explain.", "'![a pipe](figures/p.png) and ![a loop](figures/loop.png)'")
+    cwd = bank(tmp_path, text)
+    (cwd / "bank" / "figures").mkdir()
+    os.mkfifo(cwd / "bank" / "figures" / "p.png")
+    (cwd / "bank" / "figures" / "loop.png").symlink_to("loop.png")
+    result = qbank(["check", "-j", "1", "--no-cache"], cwd, timeout=30)
+    assert result.code == 1
+    pipe, loop = [line for line in result.lines if LOCATED.match(line)]
+    assert pipe.startswith("bank/b.yaml:5:12: F101 ") and "named pipe" in pipe
+    assert loop.startswith("bank/b.yaml:5:41: F101 ") and "loop" in loop
+
+
+def test_a_long_sum_is_not_too_deep_but_a_long_chain_is(tmp_path: Path) -> None:
+    seventy = "+".join(["1"] * 70)
+    found = check_bank(tmp_path, numerical("s", f"quantity: {seventy}", answer="70"),
+                       numerical("t", f"quantity: {'+'.join(['1'] * 400)}", answer="400"),
+                       numerical("u", f"quantity: {'sin(' * 70}1{')' * 70}", answer="0", tolerance="1"))
+    assert [(d.loc.line, d.code) for d in found] == [(16, "X101"), (23, "X101")]
+    assert "chain" in found[0].message and "nested" in found[1].message
+
+
+def test_full_width_letters_are_not_silently_ascii(tmp_path: Path) -> None:
+    [d] = check_bank(tmp_path, numerical("w", "symbols: [x]\ngiven: {x: 4}\nquantity: 2*ｘ"))
+    assert (d.loc.line, d.loc.col, d.code) == (11, 19, "X102")
+    assert "U+FF58" in d.message and "type `x`" in d.message
