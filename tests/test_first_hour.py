@@ -338,3 +338,45 @@ def test_qbank_new_never_overwrites_a_file(tmp_path, monkeypatch, capsys) -> Non
                                        "never overwrites a file): choose an empty folder, or move these away\n")
     assert snapshot(tmp_path / "course") == {".gitignore": b"mine\n"}
     assert main(["new", "other"]) == 0 and main(["new", "other"]) == 2  # a second run refuses too
+
+
+# --- behaviour the README now states ------------------------------------------------------
+
+
+def test_a_folder_path_is_searched_recursively_skipping_dot_names(tmp_path, capsys, monkeypatch) -> None:
+    folder = bank(tmp_path, "title: A\nquestions:\n" + ESSAY.format(id="a", reason="graded by a person"))
+    (folder / "algebra").mkdir()
+    (folder / "algebra" / "week2.yml").write_text("title: B\nquestions:\n" + ESSAY.format(id="b", reason="graded by a person"))
+    (folder / ".drafts").mkdir()
+    (folder / ".drafts" / "broken.yaml").write_text("title: [\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "-j", "1", "--no-cache", "bank"]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "qbank: 2 questions in 2 bank file(s): 0 machine-checked, 2 manual, 0 failed; 0 error(s), 0 warning(s)"]
+
+
+def test_text_rules_the_readme_states() -> None:
+    from exporter.text import to_html
+
+    assert to_html("It costs \\$5, and $x$ is math.") == "<p>It costs $5, and \\(x\\) is math.</p>"
+    # no tables (not CommonMark) and no raw HTML: both reach students as typed
+    assert to_html("| a | b |\n|---|---|\n| 1 | 2 |") == "<p>| a | b |\n|---|---|\n| 1 | 2 |</p>"
+    assert to_html("<b>bold</b>") == "<p>&lt;b&gt;bold&lt;/b&gt;</p>"
+
+
+def test_m_to_the_minus_one_is_the_matrix_inverse(tmp_path, capsys, monkeypatch) -> None:
+    body = """\
+    title: T
+    questions:
+      - id: inverse
+        type: true_false
+        text: The inverse of the matrix $M$ times $M$ is the identity.
+        answer: {answer}
+        check:
+          symbols: ["M[2,2]"]
+          given: {{"M[1,1]": 2, "M[1,2]": 0, "M[2,1]": 0, "M[2,2]": 4}}
+          claim: M**-1 * M == [[1, 0], [0, 1]]
+    """
+    assert check(tmp_path, body.format(answer="true"), capsys, monkeypatch) == []
+    (line,) = check(tmp_path, body.format(answer="false"), capsys, monkeypatch)
+    assert " K101 answer is false, but " in line
