@@ -184,20 +184,6 @@ def test_yes_and_no_are_not_text_unless_quoted(tmp_path: Path) -> None:
 
 # --- the first build ---------------------------------------------------------------------
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """This repository's bank, quizzes and dist, as a fresh clone has them."""
-    import shutil
-
-    for name in ("bank", "quizzes", "dist"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_a_fresh_clone_builds_without_a_warning(clone: Path, capsys) -> None:
     assert main(["build", "-j", "1"]) == 0
     err = capsys.readouterr().err.splitlines()

@@ -77,25 +77,16 @@ def test_bank_example_checks_and_builds_without_a_finding(kind, body, shown, lin
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["canvas", "gift", "moodle"]
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of this repository's bank, quizzes and dist, as the working directory."""
-    for name in ("bank", "quizzes", "dist"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.mark.parametrize("body", [b for k, b, _, _ in EXAMPLES if k == "quiz"])
-def test_quiz_example_checks_and_builds_without_a_finding(body: str, project: Path, capsys) -> None:
+def test_quiz_example_checks_and_builds_without_a_finding(body: str, clone: Path, capsys) -> None:
     name = re.match(r"# quizzes/([\w.-]+\.yaml)\n", body)
     assert name, "a quiz example starts with `# quizzes/<name>.yaml`"
-    shutil.rmtree(project / "quizzes")
-    (project / "quizzes").mkdir()
-    (project / "quizzes" / name.group(1)).write_text(body, encoding="utf-8")
+    shutil.rmtree(clone / "quizzes")
+    (clone / "quizzes").mkdir()
+    (clone / "quizzes" / name.group(1)).write_text(body, encoding="utf-8")
     assert run(["check", "-j", "1"], capsys) == (0, [])
     assert run(["build", "-j", "1", "-o", "out"], capsys) == (0, [])
-    assert (project / "out" / "canvas" / "quizzes" / name.group(1).replace(".yaml", ".zip")).is_file()
+    assert (clone / "out" / "canvas" / "quizzes" / name.group(1).replace(".yaml", ".zip")).is_file()
 
 
 @pytest.mark.parametrize("body", [b for k, b, _, _ in EXAMPLES if k in ("excerpt", "workflow")])
@@ -113,7 +104,7 @@ def _qbank_commands() -> list[list[str]]:
     return found
 
 
-def test_workflow_commands_run_clean_on_this_repository(project: Path, capsys) -> None:
+def test_workflow_commands_run_clean_on_this_repository(clone: Path, capsys) -> None:
     commands = _qbank_commands()
     assert ["build", "--check"] in commands
     for argv in commands:
