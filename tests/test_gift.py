@@ -420,7 +420,9 @@ def test_property_texts_round_trip_through_gift_pegjs_and_moodle_rules(data: st.
         "`{x}`", "$CATEGORY:", "\\", "\\\\", "\\n", "&&", "*", "_a_",
     ])
     chars = st.text(alphabet="~=#{}:\\[]<>& abcXY019éßЖλ中ğ", min_size=1, max_size=6)
-    rich = st.lists(st.one_of(snippets, chars), min_size=1, max_size=8).map("".join)
+    # a Moodle placeholder such as `&&010` has no escape: such a question is left out (tested elsewhere)
+    rich = st.lists(st.one_of(snippets, chars), min_size=1, max_size=8).map("".join).filter(
+        lambda s: not gift._PLACEHOLDER.search(s))
     plain = st.text(alphabet="~=#{}:\\[]<>&%$*abcXY019éßЖλ中", min_size=1, max_size=12).filter(
         lambda s: "->" not in s and "&&" not in s)
     items = data.draw(st.lists(st.tuples(rich, rich, rich, rich, plain, plain), min_size=1, max_size=30))
