@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Union
@@ -261,7 +262,9 @@ def parse(text: str) -> tuple[ast.Expression, str]:
         _refuse_normalised_names(text)
     src = "(" + text + "\n)"
     try:
-        tree = ast.parse(src, mode="eval")
+        with warnings.catch_warnings():  # `1and x` parses with a SyntaxWarning printed to stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src, mode="eval")
     except SyntaxError as e:
         line = max((e.lineno or 1) - 1, 0)
         col = max((e.offset or 1) - 1 - (line == 0), 0)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -125,6 +126,12 @@ def load_quiz(file: Path) -> tuple[Quiz | None, list[Diagnostic]]:
         return None, problems
     data = doc.data
     items = tuple(_item(doc, ("questions", i), item) for i, item in enumerate(data["questions"]))
+    for item in items:  # `.inf` is > 0 to the schema, but no LMS can grade with it
+        if item.points is not None and not math.isfinite(item.points):
+            problems.append(Diagnostic(item.points_loc or item.loc, E_BAD_VALUE, f"points is {item.points}, not a finite "
+                                       "number; give a number such as 1 or 2.5"))
+    if any(d.code == E_BAD_VALUE for d in problems):
+        return None, problems
     quiz = Quiz(
         name=file.stem,
         title=data["title"],

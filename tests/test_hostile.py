@@ -364,3 +364,12 @@ def test_full_width_letters_are_not_silently_ascii(tmp_path: Path) -> None:
     [d] = check_bank(tmp_path, numerical("w", "symbols: [x]\ngiven: {x: 4}\nquantity: 2*ｘ"))
     assert (d.loc.line, d.loc.col, d.code) == (11, 19, "X102")
     assert "U+FF58" in d.message and "type `x`" in d.message
+
+
+def test_infinite_points_in_a_quiz(tmp_path: Path) -> None:
+    cwd = bank(tmp_path, ESSAY)
+    (cwd / "quizzes").mkdir()
+    (cwd / "quizzes" / "x.yaml").write_text("title: X\nquestions:\n  - id: q1\n    points: .inf\n", encoding="utf-8")
+    result = qbank(["check", "-j", "1", "--no-cache"], cwd, timeout=60)
+    assert result.code == 1
+    assert any(line.startswith("quizzes/x.yaml:4:13: Q103 ") for line in result.lines), result.err
