@@ -960,7 +960,7 @@ class _QuestionChecker:
     def run(self) -> list[Diagnostic]:
         q, check = self.q, self.check
         if check is None:
-            return [Diagnostic(q.loc, "K106", "question has no `check`: add one, or `check: manual` with the reason it cannot be computed")]
+            return [Diagnostic(q.loc, "K106", "question has no `check`: add one, or `check: {manual: <why it cannot be computed>}`")]
         if check.is_manual:
             return []
         if q.type not in CHECKED_TYPES:
@@ -968,7 +968,7 @@ class _QuestionChecker:
                 Diagnostic(
                     check.loc,
                     "K107",
-                    f"a {q.type} question cannot be machine-checked; use `check: manual` with a reason",
+                    f"a {q.type} question cannot be machine-checked; use `check: {{manual: <why it cannot be computed>}}`",
                 )
             ]
         self.scope = Scope(check)

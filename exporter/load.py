@@ -315,6 +315,8 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
                              "computed>}`")
             return
         needs = f" (a {qtype} question needs it)" if qtype and name in ("choices", "answer", "tolerance", "answers", "pairs") else ""
+        if name == "tolerance":
+            needs += "; write `tolerance: 0` for an exact answer"
         yield Diagnostic(doc.loc(path), "E102", f"missing required field `{name}` in {where}{needs}")
         return
     if kind == "type":
@@ -322,6 +324,9 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
         quote = ""
         if isinstance(err.instance, (bool, int, float)) and "string" in (err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]):
             quote = "; YAML reads an unquoted yes, no, on, off, true, false or number as a value: quote the text ('no')"
+        elif path and path[-1] == "check" and isinstance(err.instance, str):
+            quote = ("; `check:` holds fields: `check: {manual: <why it cannot be computed>}`, or `quantity:`/`claim:` "
+                     "(with `symbols:`) on the lines below it")
         yield Diagnostic(doc.loc(path), "E103", f"{where} must be {_type_name(err.validator_value)}, not {got}{quote}")
         return
     if kind == "enum":

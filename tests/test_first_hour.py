@@ -366,3 +366,21 @@ def test_m_to_the_minus_one_is_the_matrix_inverse(tmp_path, capsys, monkeypatch)
     assert check(tmp_path, body.format(answer="true"), capsys, monkeypatch) == []
     (line,) = check(tmp_path, body.format(answer="false"), capsys, monkeypatch)
     assert " K101 answer is false, but " in line
+
+
+def test_check_written_as_text_and_a_missing_tolerance_say_what_to_write(tmp_path: Path) -> None:
+    body = """\
+    title: T
+    questions:
+      - id: sum
+        type: numerical
+        text: What is $2 + 2$?
+        answer: 4
+        check: manual
+    """
+    assert found(tmp_path, body) == [
+        "b.yaml:3:5: E102 missing required field `tolerance` in `questions[0]` (question `sum`) (a numerical question "
+        "needs it); write `tolerance: 0` for an exact answer",
+        "b.yaml:7:12: E103 `questions[0].check` (question `sum`) must be a mapping, not text; `check:` holds fields: "
+        "`check: {manual: <why it cannot be computed>}`, or `quantity:`/`claim:` (with `symbols:`) on the lines below it",
+    ]
