@@ -34,6 +34,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -135,12 +136,18 @@ def measure(name: str, command: list[str], work: Path, *, cwd: Path | None = Non
 PROPOSED = False  # --proposed: time the changes the README's speed section proposes (bench/proposed.py)
 
 
+def cache_dir(work: Path) -> Path:
+    """The run's cache: outside the repository (qbank refuses a cache folder inside a git
+    work tree, and bench/work/ is one), one per bank size; QBANK_CACHE_DIR for the CLI."""
+    return Path(tempfile.gettempdir()) / "qbank-bench-cache" / work.name
+
+
 def qbank(command: str, work: Path, via: str, jobs: int, *, no_cache: bool = False) -> list[str]:
     """The command that runs `qbank COMMAND` on the work folder's bank (cwd = work)."""
     args = [command, "--jobs", str(jobs)] + (["-o", str(work / "dist")] if command == "build" else []) + [str(work / "bank")]
     if via == "cli":
         return [sys.executable, "-m", "exporter", *args] + (["--no-cache"] if no_cache else [])
-    ours = ["--no-cache"] if no_cache else ["--cache-dir", str(work / ".qbank-cache")]
+    ours = ["--no-cache"] if no_cache else ["--cache-dir", str(cache_dir(work))]
     if PROPOSED:
         ours.append("--proposed")
     return [sys.executable, str(HERE / "driver.py"), *ours, "--", *args]
@@ -169,8 +176,10 @@ def run_size(n: int, args: argparse.Namespace) -> Size:
     files = generate.generate(n, work, seed=args.seed, per_file=args.per_file, text2qti=not args.no_text2qti)
     gen_s = time.perf_counter() - t
     print(f"\n== {n} questions in {len(files)} files (generated in {gen_s:.1f} s)", flush=True)
-    cwd = work  # where the CLI puts .qbank-cache/
+    cwd = work
     env = snapshot(work)
+    env["QBANK_CACHE_DIR"] = str(cache_dir(work))
+    env.pop("CI", None)  # CI=true turns the cache off; the warm phases measure it
     # A bank in CI has its release lock (bank/qbank.lock), and `qbank check` compares every
     # question with it: part of the real cost of a check. `qbank lock` writes it.
     subprocess.run(
@@ -181,7 +190,7 @@ def run_size(n: int, args: argparse.Namespace) -> Size:
     reps = max(1, args.repeat)
 
     def cold_run(k: int) -> Phase:
-        shutil.rmtree(work / ".qbank-cache", ignore_errors=True)
+        shutil.rmtree(cache_dir(work), ignore_errors=True)
         return measure(f"cold-check-{k}", qbank("check", work, args.via, args.jobs), work, cwd=cwd, env=env)
 
     cold = median_phase([cold_run(k) for k in range(reps)])

@@ -29,25 +29,40 @@ under the hash of the file's bytes (`LoadCache` computes it while loading), each
 cheap signature (id, variant values, text, answer) that tells a question derived from
 those bytes in another way — another `--seed` gives other variants — from the one stored.
 
-Storage: `.qbank-cache/<fingerprint[:16]>/check/<ab>/<key>.json` per question and
-`…/check/files/<file key>.json` per file, each written to a temporary file and renamed into
-place, so a crash or two concurrent runs never leave a half-written entry. An entry that
+Where, and why it can be trusted: a cache entry decides whether a wrong key is reported,
+so nothing a repository holds may be read as one. The cache lives outside the work tree,
+in the user's cache folder (`$XDG_CACHE_HOME/qbank` or `~/.cache/qbank` on Linux,
+`~/Library/Caches/qbank` on macOS, `%LOCALAPPDATA%\\qbank\\Cache` on Windows, or
+`$QBANK_CACHE_DIR`), one folder per bank keyed by the bank folder's absolute path
+(`location`). A folder inside a git work tree, or reached through a symbolic link, is
+refused (no cache for that run). Every entry carries an HMAC-SHA256 of its name and bytes
+under a secret made on first use (`secret`, 32 random bytes, mode 0600, beside the
+banks' folders): an entry copied from elsewhere, edited, or moved to another name fails
+the check and counts as absent. Entries hold plain JSON values only (exporter.modeldata
+rebuilds the model from them): nothing in them names a class or runs code. `CI=true`
+turns the cache off unless `QBANK_CACHE_DIR` is set: a CI job starts from a clean machine,
+and a cache restored into it is only as trustworthy as whoever saved it.
+
+Storage: `<bank folder>/<fingerprint[:16]>/check/<ab>/<key>.json` per question,
+`…/check/files/<file key>.json` per file and `…/load/<ab>/<file key>.json` per loaded
+file, each written to a temporary file and renamed into place, so a crash or two
+concurrent runs never leave a half-written entry. An entry that does not authenticate,
 does not parse, has the wrong shape or names another key counts as absent (and is
 rewritten). Deleting the folder is always safe: it costs one cold run. Only the few most
 recently used fingerprints are kept.
 
 Loading has the same problem at a larger scale (YAML + JSON Schema + model, ~1 ms per
-question), so `LoadCache` keeps each file's loaded model, keyed by the file's bytes.
+question), so `LoadCache` keeps each file's loaded model, keyed by the file's bytes — the
+bytes it then parses, read once, so an editor saving meanwhile cannot file one version's
+model under the other's hash.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import io
+import hmac
 import json
 import os
-import pickle
 import re
 import shutil
 import sys
@@ -58,12 +73,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from . import __version__, model
+from . import __version__, modeldata
 from .diagnostics import CheckSummary, Diagnostic, Report
 from .model import Bank, Loc, Question
 
-DEFAULT_DIR = ".qbank-cache"
-FORMAT = 2  # bump when the layout of the entries below changes
+FORMAT = 3  # bump when the layout of the entries below changes
 KEEP_FINGERPRINTS = 3  # generations of the cache kept; older ones are deleted
 
 # A message that names a position ("first at line 12", "see 3:7") could not be re-based.
@@ -110,6 +124,136 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
+# --- where the cache lives, and the secret that authenticates it ---------------------------
+
+
+def user_cache_home() -> Path | None:
+    """qbank's folder in the platform's user cache directory (`$QBANK_CACHE_DIR` if set);
+    None when there is no home to put it in."""
+    explicit = os.environ.get("QBANK_CACHE_DIR")
+    if explicit:
+        return Path(explicit).absolute()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        return Path(base) / "qbank" / "Cache" if base else None
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "qbank"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative value is invalid and ignored
+        return Path(xdg) / "qbank"
+    try:
+        return Path.home() / ".cache" / "qbank"
+    except RuntimeError:  # no HOME and no password entry
+        return None
+
+
+def _in_git_work_tree(folder: Path) -> Path | None:
+    """The work tree `folder` is inside (a parent holding `.git`), if any."""
+    for p in (folder, *folder.parents):
+        if os.path.lexists(p / ".git"):
+            return p
+    return None
+
+
+def _symlink_on_the_way(folder: Path, top: Path) -> Path | None:
+    """The first symbolic link among `folder` and its parents up to `top` (inclusive):
+    qbank never writes through a link, nor deletes anything in a link's target."""
+    for p in (folder, *folder.parents):
+        if p.is_symlink():
+            return p
+        if p == top:
+            break
+    return None
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def location(bank_root: str | os.PathLike[str]) -> tuple[Path | None, str | None]:
+    """(this bank's cache folder, None) or (None, why there is none).
+
+    The reason is None when the user chose it (`CI=true`), and a sentence worth printing
+    when a folder had to be refused.
+    """
+    if _ci() and not os.environ.get("QBANK_CACHE_DIR"):
+        return None, None
+    home = user_cache_home()
+    if home is None:
+        return None, "no cache: there is no user cache folder (set QBANK_CACHE_DIR)"
+    tree = _in_git_work_tree(home)
+    if tree is not None:
+        return None, f"no cache: {home} is inside the git work tree {tree}, where a commit could feed it; set QBANK_CACHE_DIR elsewhere"
+    root = Path(os.path.abspath(bank_root))
+    folder = home / "banks" / hashlib.sha256(os.fsencode(root)).hexdigest()[:16]
+    link = _symlink_on_the_way(folder, home)
+    if link is not None:
+        return None, f"no cache: {link} is a symbolic link; qbank does not write through links"
+    return folder, None
+
+
+def secret(home: Path | None = None) -> bytes:
+    """This machine's (this user's) key for the caches' HMACs: `<home>/secret`.
+
+    Made once with 32 random bytes, mode 0600, by writing a private temporary file and
+    hard-linking it into place, so two first runs at once agree on one secret and no run
+    ever reads a half-written one. A secret file that is not a plain file of ours,
+    readable by others or of the wrong size is not used: the run gets a random secret of
+    its own, which makes every stored entry a miss and nothing worse.
+    """
+    home = home or user_cache_home()
+    return _secret(home) if home is not None else os.urandom(32)
+
+
+@lru_cache(maxsize=4)
+def _secret(home: Path) -> bytes:
+    path = home / "secret"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            _make_secret(home, path)
+            continue
+        except OSError:
+            break
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read(64)
+        private = os.name == "nt" or (st.st_uid == os.getuid() and st.st_mode & 0o077 == 0)  # type: ignore[attr-defined]
+        if len(data) == 32 and private:
+            return data
+        break
+    return os.urandom(32)
+
+
+def _make_secret(home: Path, path: Path) -> None:
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=home, prefix=".secret-")  # mkstemp: mode 0600
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+            os.link(tmp, path)  # fails if another run made it first: then theirs is used
+        finally:
+            os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def _seal(key: bytes, name: str, payload: bytes) -> bytes:
+    """An entry as stored: the HMAC of its name and payload, a newline, the payload."""
+    return hmac.digest(key, name.encode() + b"\0" + payload, "sha256").hex().encode() + b"\n" + payload
+
+
+def _unseal(key: bytes, name: str, data: bytes) -> bytes:
+    """The payload of an entry sealed under this name with this key; ValueError otherwise."""
+    mac, _, payload = data.partition(b"\n")
+    expected = hmac.digest(key, name.encode() + b"\0" + payload, "sha256").hex().encode()
+    if not hmac.compare_digest(mac, expected):
+        raise ValueError("entry not written by qbank on this machine")
+    return payload
+
+
 # --- files: one generation per fingerprint, atomic writes ---------------------------------
 
 
@@ -129,10 +273,10 @@ def _prepare_generation(cache_dir: Path, generation: Path) -> None:
         tag = cache_dir / "CACHEDIR.TAG"
         if not tag.exists():
             _write_atomic(tag, _TAG)
-        if tag.read_bytes() != _TAG:
+        if tag.is_symlink() or tag.read_bytes() != _TAG:
             return  # a folder someone else made: never delete anything in it
         others = sorted(
-            (p for p in cache_dir.iterdir() if p.is_dir() and p != generation and _GENERATION.fullmatch(p.name)),
+            (p for p in cache_dir.iterdir() if not p.is_symlink() and p.is_dir() and p != generation and _GENERATION.fullmatch(p.name)),
             key=lambda p: p.stat().st_mtime,
             reverse=True,
         )
@@ -147,6 +291,8 @@ def _write_atomic(target: Path, data: bytes) -> bool:
     never half of one. A failure (read-only tree, full disk) only means no caching."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent.is_symlink():
+            return False
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -160,45 +306,55 @@ def _write_atomic(target: Path, data: bytes) -> bool:
         return False
 
 
-def _read_json(target: Path) -> object | None:
-    """The entry's JSON, None if absent; ValueError if it is damaged."""
-    try:
-        raw = target.read_bytes()
-    except OSError:
-        return None
-    return json.loads(raw)  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+class _Folder:
+    """One cache folder's generation for the running code, with sealed entries: the part
+    the check cache and the load cache share."""
+
+    def __init__(self, cache_dir: str | os.PathLike[str] | None, fp: str | None, key: bytes | None, kind: str) -> None:
+        if cache_dir is None:
+            cache_dir, _ = location(Path.cwd())
+        self.root = Path(cache_dir) if cache_dir is not None else None
+        self.fp = fp or fingerprint()
+        self.key = key if key is not None else secret()
+        self.kind = kind
+        self.stats = CacheStats()
+        # A folder reached through a link is not used at all: nothing is read or written.
+        if self.root is not None and (self.root.is_symlink() or (self.root / self.fp[:16]).is_symlink()):
+            self.root = None
+        self.generation = self.root / self.fp[:16] if self.root is not None else None
+
+    def _path(self, name: str) -> Path | None:
+        return self.generation / self.kind / f"{name}.json" if self.generation is not None else None
+
+    def read(self, name: str) -> object | None:
+        """The entry's JSON, None if absent; ValueError if it is damaged or forged."""
+        path = self._path(name)
+        if path is None:
+            return None
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        return json.loads(_unseal(self.key, f"{self.kind}/{name}", raw))  # JSONDecodeError/UnicodeDecodeError are ValueErrors
+
+    def write(self, name: str, entry: object) -> bool:
+        path = self._path(name)
+        if path is None or self.generation is None or self.root is None:
+            return False
+        _prepare_generation(self.root, self.generation)
+        payload = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        return _write_atomic(path, _seal(self.key, f"{self.kind}/{name}", payload))
 
 
 # --- keys ------------------------------------------------------------------------------------
 
 
-class _KeyPickler(pickle.Pickler):
-    """Pickles a question with every Loc replaced by its offset from the question's `id`.
-
-    Pickle is the standard library's fastest exact serialisation of the model (floats
-    exactly, field order fixed by the dataclasses); `fast` mode turns its memo off, so
-    the bytes depend on the values only, never on which objects happen to be shared.
-    """
-
-    def __init__(self, buffer: io.BytesIO, base: int, path: str) -> None:
-        super().__init__(buffer, protocol=5)
-        self.fast = True
-        self.base = base
-        self.path = path
-
-    def persistent_id(self, obj: object) -> object:
-        if type(obj) is Loc:
-            rel = (obj.line - self.base, obj.col)  # type: ignore[attr-defined]
-            return rel if obj.path == self.path else rel + (obj.path,)  # type: ignore[attr-defined]
-        return None
-
-
 def question_key(q: Question, fp: str | None = None) -> str:
-    """sha256 (hex) of the fingerprint and the question's content and inner layout."""
-    buffer = io.BytesIO()
-    buffer.write((fp or fingerprint()).encode() + b"\0")
-    _KeyPickler(buffer, q.loc.line, q.loc.path).dump(q)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    """sha256 (hex) of the fingerprint and the question's content and inner layout: every
+    field as plain values (exporter.modeldata), each location relative to the line of its
+    `id` (and to its file)."""
+    data = json.dumps(modeldata.encode(Question, q, q.loc.path, q.loc.line), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((fp or fingerprint()).encode() + b"\0" + data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def file_key(path: str, raw: bytes, fp: str | None = None) -> str:
@@ -254,37 +410,33 @@ def _decode(rows: object, path: str, base: int) -> list[Diagnostic]:
     return found
 
 
-class CachedChecker:
+class CachedChecker(_Folder):
     """The answer-key check's findings, across runs.
 
-    `run` is the whole round trip around `keys.check_questions`. `split` and `store` are
-    the per-question level on its own, for callers that check in another way.
+    `cache_dir` is the bank's folder (`location`); `key` the HMAC secret (default: this
+    machine's, `secret()`). `run` is the whole round trip around `keys.check_questions`.
+    `split` and `store` are the per-question level on its own, for callers that check in
+    another way.
     """
 
     def __init__(
         self,
-        cache_dir: str | os.PathLike[str] = DEFAULT_DIR,
+        cache_dir: str | os.PathLike[str],
         *,
         fp: str | None = None,
+        key: bytes | None = None,
         transient: Callable[[Diagnostic], bool] = is_transient,
     ) -> None:
-        self.root = Path(cache_dir)
-        self.fp = fp or fingerprint()
-        self.generation = self.root / self.fp[:16]
-        self.dir = self.generation / "check"
+        super().__init__(cache_dir, fp, key, "check")
         self.transient = transient
-        self.stats = CacheStats()
 
     # -- per question
-
-    def _entry_path(self, key: str) -> Path:
-        return self.dir / key[:2] / f"{key}.json"
 
     def lookup(self, q: Question, key: str | None = None) -> list[Diagnostic] | None:
         """The question's findings, re-based to where it is now; None if not cached."""
         key = key or question_key(q, self.fp)
         try:
-            entry = _read_json(self._entry_path(key))
+            entry = self.read(f"{key[:2]}/{key}")
             if entry is None:
                 return None
             if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key or entry.get("id") != q.id:
@@ -322,19 +474,15 @@ class CachedChecker:
             return False
         key = key or question_key(q, self.fp)
         entry = {"format": FORMAT, "key": key, "id": q.id, "diagnostics": _encode(diagnostics, q.loc.line)}
-        _prepare_generation(self.root, self.generation)
-        ok = _write_atomic(self._entry_path(key), json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        ok = self.write(f"{key[:2]}/{key}", entry)
         self.stats.stored += ok
         return ok
 
     # -- per file
 
-    def _bundle_path(self, fkey: str) -> Path:
-        return self.dir / "files" / f"{fkey}.json"
-
     def _read_bundle(self, fkey: str) -> dict[str, list] | None:
         try:
-            entry = _read_json(self._bundle_path(fkey))
+            entry = self.read(f"files/{fkey}")
             if entry is None:
                 return None
             if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("file") != fkey:
@@ -348,9 +496,7 @@ class CachedChecker:
             return None
 
     def _write_bundle(self, fkey: str, rows: dict[str, list]) -> None:
-        entry = {"format": FORMAT, "file": fkey, "questions": rows}
-        _prepare_generation(self.root, self.generation)
-        _write_atomic(self._bundle_path(fkey), json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        self.write(f"files/{fkey}", {"format": FORMAT, "file": fkey, "questions": rows})
 
     # -- the whole round trip
 
@@ -470,44 +616,21 @@ class CachedChecker:
 
 # --- the load cache -----------------------------------------------------------------------
 
-# What a cached bank may contain besides plain data: the model's dataclasses (all of them,
-# so a new one added to model.py is covered) and Diagnostic.
-_MODEL_CLASSES: dict[tuple[str, str], type] = {
-    (model.__name__, name): cls
-    for name, cls in vars(model).items()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__
-} | {(Diagnostic.__module__, "Diagnostic"): Diagnostic}
 
-
-class _ModelUnpickler(pickle.Unpickler):
-    """Unpickles qbank's model classes and nothing else: a tampered cache file cannot make
-    us import or call anything (the restricted Unpickler of the pickle documentation)."""
-
-    def find_class(self, module: str, name: str) -> type:
-        cls = _MODEL_CLASSES.get((module, name))
-        if cls is None:
-            raise pickle.UnpicklingError(f"{module}.{name} is not a qbank model class")
-        return cls
-
-
-class LoadCache:
+class LoadCache(_Folder):
     """Loaded banks, per file, keyed by the file's path and bytes (and the fingerprint).
 
     Loading costs about 1 ms per question (YAML composition, JSON Schema, the model):
     seconds for a department bank, every run, although a pull request changes one or two
-    files. An unchanged file's `(Bank, findings)` is read back instead, in ~20 µs per
-    question. Pickle, because it rebuilds thousands of frozen dataclasses far faster than
-    anything built from JSON; read with an Unpickler that admits the model classes only.
-    Use: `load_banks(paths, cache=LoadCache())`; the rule that spans files (ids unique
-    across the bank) is applied by `load_banks` to cached banks as to fresh ones.
+    files. An unchanged file's `(Bank, findings)` is rebuilt from plain JSON values
+    instead (exporter.modeldata). The file is read once: the bytes hashed for the key are
+    the bytes parsed. Use: `load_banks(paths, cache=LoadCache(folder))`; the rule that
+    spans files (ids unique across the bank) is applied by `load_banks` to cached banks as
+    to fresh ones.
     """
 
-    def __init__(self, cache_dir: str | os.PathLike[str] = DEFAULT_DIR, *, fp: str | None = None) -> None:
-        self.root = Path(cache_dir)
-        self.fp = fp or fingerprint()
-        self.generation = self.root / self.fp[:16]
-        self.dir = self.generation / "load"
-        self.stats = CacheStats()
+    def __init__(self, cache_dir: str | os.PathLike[str], *, fp: str | None = None, key: bytes | None = None) -> None:
+        super().__init__(cache_dir, fp, key, "load")
         self.file_keys: dict[str, str] = {}  # path → key of every file loaded: for CachedChecker.run
 
     def load_file(self, file: Path) -> tuple[Bank | None, list[Diagnostic]]:
@@ -518,23 +641,33 @@ class LoadCache:
             raw = file.read_bytes()
         except OSError:
             return load_file(file)  # the loader reports it, located
-        key = self.file_keys[path] = file_key(path, raw, self.fp)
-        entry = self.dir / key[:2] / f"{key}.pickle"
+        fkey = self.file_keys[path] = file_key(path, raw, self.fp)
+        name = f"{fkey[:2]}/{fkey}"
         try:
-            data = entry.read_bytes()
-        except OSError:
-            data = None
-        if data is not None:
-            try:
-                bank, found = _ModelUnpickler(io.BytesIO(data)).load()
-                if (bank is None or isinstance(bank, Bank)) and isinstance(found, list):
-                    self.stats.hits += 1
-                    return bank, found
-            except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, it is not used
-                pass
+            entry = self.read(name)
+            if entry is not None:
+                if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("file") != fkey:
+                    raise ValueError("not the entry of this file")
+                stored = entry.get("bank")
+                bank = None if stored is None else modeldata.decode(Bank, stored, path)
+                found = [modeldata.decode(Diagnostic, d, path) for d in _rows(entry.get("found"))]
+                self.stats.hits += 1
+                return bank, found
+        except ValueError:
             self.stats.corrupt += 1
         self.stats.misses += 1
-        bank, found = load_file(file)
-        _prepare_generation(self.root, self.generation)
-        self.stats.stored += _write_atomic(entry, pickle.dumps((bank, found), protocol=pickle.HIGHEST_PROTOCOL))
+        bank, found = load_file(file, raw)
+        entry = {
+            "format": FORMAT,
+            "file": fkey,
+            "bank": None if bank is None else modeldata.encode(Bank, bank, path),
+            "found": [modeldata.encode(Diagnostic, d, path) for d in found],
+        }
+        self.stats.stored += self.write(name, entry)
         return bank, found
+
+
+def _rows(value: object) -> list:
+    if not isinstance(value, list):
+        raise ValueError("malformed entry")
+    return value

@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="memory one question's check may use, in MiB (default 2048; 0: no bound)")
         sp.add_argument("--seed", metavar="S", help="term seed for the variants of parametrised questions "
                         "(overrides the `seed:` of every bank and quiz)")
-        sp.add_argument("--no-cache", action="store_true", help="neither read nor write .qbank-cache/ (results of earlier runs)")
+        sp.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of earlier runs' results "
+                        "(kept in the user cache folder, never in the repository; off when CI=true)")
         sp.add_argument("--ignore", metavar="CODE", action="append", type=_codes, default=[],
                         help="drop findings with these codes (comma-separated; may be repeated)")
         sp.add_argument("--warnings-as-errors", action="store_true",
@@ -106,7 +107,7 @@ def _quizzes(args: argparse.Namespace) -> str | None:
 
 
 def _check(args: argparse.Namespace) -> pipeline.CheckResult:
-    return pipeline.check(
+    result = pipeline.check(
         args.paths or None,
         seed=args.seed,
         quizzes=_quizzes(args),
@@ -118,6 +119,9 @@ def _check(args: argparse.Namespace) -> pipeline.CheckResult:
         ignore=[c for group in args.ignore for c in group],
         warnings_as_errors=args.warnings_as_errors,
     )
+    for note in result.notes:
+        print(f"qbank: {note}", file=sys.stderr)
+    return result
 
 
 def _emit(diagnostics: Sequence[Diagnostic], summary: report.Summary) -> None:

@@ -177,9 +177,10 @@ def _load_banks(files: list[Path], cache: LoadCache | None) -> tuple[list[Bank],
     return banks, problems
 
 
-def load_file(file: Path) -> tuple[Bank | None, list[Diagnostic]]:
+def load_file(file: Path, raw: bytes | None = None) -> tuple[Bank | None, list[Diagnostic]]:
+    """One bank file (`raw`: its bytes, if already read) → its Bank and findings."""
     path = file.as_posix()
-    doc, problems = read(file)
+    doc, problems = read(file, raw)
     if doc is None:
         return None, problems
     fast = _fast_validator()

@@ -56,6 +56,7 @@ class CheckResult:
     cache_stats: dict[str, object] = field(default_factory=dict)  # "load"/"check" → CacheStats
     jobs: int = 0
     policy: Policy = field(default_factory=lambda: Policy())
+    notes: list[str] = field(default_factory=list)  # worth a line on stderr, not findings (e.g. why no cache)
 
     @property
     def ok(self) -> bool:
@@ -164,9 +165,10 @@ def check(
     question's check. `progress(done, total)` is called as
     answer keys are checked. `ignore`: codes to drop (here and in `build`);
     `warnings_as_errors`: count warnings as errors (a build then writes nothing).
-    Raises ValueError for an unknown code in `ignore`.
+    Raises ValueError for an unknown code in `ignore`. The default cache folder is outside
+    the work tree, one per bank folder (exporter.cache.location); none when `CI=true`.
     """
-    from .cache import CachedChecker, LoadCache
+    from .cache import CachedChecker, LoadCache, location
 
     policy = Policy.of(ignore, warnings_as_errors)
     given = [os.fspath(p) for p in paths] if paths else []
@@ -174,8 +176,14 @@ def check(
     timings: Timings = {}
     files = [f.as_posix() for f in bank_files(paths)]
     n_bank_files = len(files)
-    cache_dir = None if isinstance(cache, bool) else cache
-    loads = (LoadCache(cache_dir) if cache_dir is not None else LoadCache()) if cache else None
+    notes: list[str] = []
+    cache_dir: str | os.PathLike[str] | None = None
+    if cache is True:
+        cache_dir, note = location(identity.lock_path(paths).parent)
+        notes += [note] if note else []
+    elif cache is not False:
+        cache_dir = cache
+    loads = LoadCache(cache_dir) if cache_dir is not None else None
     with _timed(timings, "load"):
         banks, diagnostics = load_banks(paths, cache=loads)
     with _timed(timings, "lock"):
@@ -214,7 +222,7 @@ def check(
 
             counts = check_questions(questions, findings, **options)  # type: ignore[arg-type]
         else:  # only questions whose content changed since a previous run reach sympy
-            checker = CachedChecker(cache_dir) if cache_dir is not None else CachedChecker()
+            checker = CachedChecker(cache_dir)  # type: ignore[arg-type]  # set whenever loads is
             counts = checker.run(questions, findings, file_keys=loads.file_keys, **options)  # type: ignore[arg-type]
             stats = {"load": loads.stats, "check": checker.stats}
     everything = list(dict.fromkeys(diagnostics + made.items + findings.items))  # a quiz may repeat a variant's error
@@ -231,7 +239,7 @@ def check(
         templates=sum(q.parameters is not None for b in banks for q in b.questions),
         quiz_files=len(files) - n_bank_files,
     )
-    return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs, policy)
+    return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs, policy, notes)
 
 
 def build(

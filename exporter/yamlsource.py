@@ -186,11 +186,14 @@ def _alias_loc(path: str, text: str, node: yaml.Node) -> Loc:
     return _mark_loc(path, node.start_mark)
 
 
-def read(file: Path) -> tuple[Document | None, list[Diagnostic]]:
-    """A YAML file from disk, through every check of this module (bank and quiz files alike)."""
+def read(file: Path, raw: bytes | None = None) -> tuple[Document | None, list[Diagnostic]]:
+    """A YAML file from disk, through every check of this module (bank and quiz files alike).
+    `raw`: the file's bytes when the caller already read them (the load cache hashes the
+    very bytes that are parsed, so a save in between cannot pair one version's hash with
+    the other's model)."""
     path = file.as_posix()
     try:
-        raw = file.read_bytes()
+        raw = file.read_bytes() if raw is None else raw
     except OSError as exc:
         return None, [Diagnostic(Loc(path, 1, 1), "E000", f"cannot read file: {exc.strerror}")]
     text, problems = decode(path, raw)

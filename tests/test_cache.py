@@ -5,20 +5,24 @@ moved question) is either re-checked or re-based onto where the question is now.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
+import subprocess
+import sys
 import textwrap
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from exporter import cache
+import exporter
+from exporter import cache, model, modeldata
 from exporter.cache import CachedChecker, LoadCache, question_key
 from exporter.diagnostics import Collector, Diagnostic
 from exporter.load import load_banks
 from exporter import variants
-from exporter.model import Question
+from exporter.model import Bank, Question
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,6 +91,22 @@ def run(checker: CachedChecker, questions: list[Question], fake: FakeCheck, **kw
     found = Collector()
     checker.run(questions, found, check=fake, **kw)
     return found.items
+
+
+def entry_name(path: Path) -> str:
+    """What an entry file's HMAC covers besides its bytes: its name in its generation."""
+    generation = next(p for p in path.parents if cache._GENERATION.fullmatch(p.name))
+    return path.relative_to(generation).with_suffix("").as_posix()
+
+
+def read_entry(path: Path) -> object:
+    return json.loads(cache._unseal(cache.secret(), entry_name(path), path.read_bytes()))
+
+
+def write_entry(path: Path, entry: object, key: bytes | None = None) -> None:
+    """An entry sealed with this machine's secret (or, as a forger would, with another)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(cache._seal(key or cache.secret(), entry_name(path), json.dumps(entry).encode()))
 
 
 def fresh(questions: list[Question]) -> list[Diagnostic]:
@@ -203,7 +223,7 @@ def test_wrongly_shaped_entry_is_a_miss(tmp_path: Path, damage) -> None:
     qs = load(tmp_path, BANK)[1:]
     run(CachedChecker(tmp_path / "c"), qs, FakeCheck())
     (entry,) = (tmp_path / "c").rglob("*.json")
-    entry.write_text(json.dumps(damage(json.loads(entry.read_text()))))
+    write_entry(entry, damage(read_entry(entry)))  # authentic, but not what qbank writes
     fake = FakeCheck()
     assert run(CachedChecker(tmp_path / "c"), qs, fake) == fresh(qs)
     assert fake.checked == ["second"]
@@ -349,17 +369,190 @@ def test_load_cache_keeps_loader_findings(tmp_path: Path) -> None:
     assert [d.code for d in expected[1]] == ["E101"]
 
 
-def test_load_cache_refuses_foreign_pickles(tmp_path: Path) -> None:
+# --- nothing a repository (or anyone without this machine's secret) writes is trusted -----
+
+
+def test_entries_forged_without_the_secret_are_rechecked(tmp_path: Path) -> None:
+    """A forger has the same qbank, so the same keys and paths, but not the secret: their
+    "all clean" entries (per question and per file) must not hide a wrong key."""
     loads = LoadCache(tmp_path / "c")
     qs = load(tmp_path, BANK, loads=loads)
-    (entry,) = (tmp_path / "c").rglob("load/*/*.pickle")
-    entry.write_bytes(pickle.dumps((shutil.rmtree, [])))  # would be callable after loading
+    forged = CachedChecker(tmp_path / "c", key=b"the forger's own key")
+    forged.run(qs, Collector(), check=lambda questions, report, **kw: None, file_keys=loads.file_keys)
+    assert forged.stats.stored == 2 and list((tmp_path / "c").rglob("files/*.json"))
+
+    fake = FakeCheck()
+    checker = CachedChecker(tmp_path / "c")
+    assert run(checker, qs, fake, file_keys=loads.file_keys) == fresh(qs) != []
+    assert fake.checked == ["first", "second"] and checker.stats.corrupt == 3  # 1 bundle + 2 entries
+
+
+def test_an_authentic_entry_moved_to_another_question_is_rejected(tmp_path: Path) -> None:
+    qs = load(tmp_path, BANK)
+    run(CachedChecker(tmp_path / "c"), qs, FakeCheck())
+    first_path = next(p for p in (tmp_path / "c").rglob("check/*/*.json") if read_entry(p)["id"] == "first")
+    second_path = next(p for p in (tmp_path / "c").rglob("check/*/*.json") if p != first_path)
+    second_path.write_bytes(first_path.read_bytes())  # `first` has no findings: would hide `second`'s
+    fake = FakeCheck()
+    assert run(CachedChecker(tmp_path / "c"), qs, fake) == fresh(qs) and fake.checked == ["second"]
+
+
+def test_forged_load_entry_cannot_put_text_into_the_exports(tmp_path: Path) -> None:
+    """A load entry decides what is exported: one not sealed here is a miss."""
     loads = LoadCache(tmp_path / "c")
-    assert load(tmp_path, BANK, loads=loads) == qs
-    assert loads.stats.corrupt == 1 and loads.stats.misses == 1
-    entry.write_bytes(b"garbage")
+    qs = load(tmp_path, BANK, loads=loads)
+    (entry,) = (tmp_path / "c").rglob("load/*/*.json")
+    stored = read_entry(entry)
+    bank = modeldata.decode(Bank, stored["bank"], qs[0].loc.path)
+    evil = bank.__class__(**{**bank.__dict__, "questions": (replace(bank.questions[0], text="Not in any YAML file"),) + bank.questions[1:]})
+    write_entry(entry, {**stored, "bank": modeldata.encode(Bank, evil, qs[0].loc.path)}, key=os.urandom(32))
     loads = LoadCache(tmp_path / "c")
     assert load(tmp_path, BANK, loads=loads) == qs and loads.stats.corrupt == 1
+    # the same entry sealed with the real secret would be used: the HMAC is what refused it
+    write_entry(entry, {**stored, "bank": modeldata.encode(Bank, evil, qs[0].loc.path)})
+    assert load(tmp_path, BANK, loads=LoadCache(tmp_path / "c"))[0].text == "Not in any YAML file"
+
+
+# A pickle that sets `is_manual = True` on the Check class itself (BUILD with a slot state
+# on a class object): every question would count as manual, process-wide. The old load
+# cache's restricted unpickler admitted model classes, so this ran with no code executed.
+BUILD_ATTACK = b"\x80\x04cexporter.model\nCheck\nN}X\t\x00\x00\x00is_manual\x88s\x86b."
+
+
+def test_pickle_build_opcode_attack_is_inert(tmp_path: Path) -> None:
+    demo = subprocess.run(
+        [sys.executable, "-c", "import pickle, sys; from exporter import model; "
+         "pickle.loads(sys.stdin.buffer.read()); print(model.Check(loc=None).is_manual)"],
+        input=BUILD_ATTACK, capture_output=True, check=True,
+    )
+    assert demo.stdout.strip() == b"True"  # what these bytes do to anything that unpickles them
+
+    loads = LoadCache(tmp_path / "c")
+    qs = load(tmp_path, BANK, loads=loads)
+    for entry in (tmp_path / "c").rglob("*.json"):
+        entry.write_bytes(BUILD_ATTACK)
+        entry.with_suffix(".pickle").write_bytes(BUILD_ATTACK)  # where the old cache kept them
+    loads = LoadCache(tmp_path / "c")
+    fake = FakeCheck()
+    again = load(tmp_path, BANK, loads=loads)
+    assert again == qs and loads.stats.corrupt == 1
+    assert isinstance(model.Check.__dict__["is_manual"], property) and not qs[0].check.is_manual
+    assert run(CachedChecker(tmp_path / "c"), again, fake, file_keys=loads.file_keys) == fresh(qs) != []
+
+
+def test_no_pickle_anywhere_in_the_package() -> None:
+    package = Path(exporter.__file__).parent
+    users = [p.name for p in package.rglob("*.py") if "import pickle" in p.read_text(encoding="utf-8")]
+    assert users == []
+
+
+def test_committed_qbank_cache_folder_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_cache_home: Path) -> None:
+    """`.qbank-cache/` in a work tree (where qbank once kept its cache, and where a pull
+    request can put anything) is never read: a wrong key is reported."""
+    from exporter import keys
+    from exporter.cli import main
+    from test_cli import WRONG_KEY
+
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "broken.yaml").write_text(WRONG_KEY, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    # an "all clean" cache, as a pull request could commit it (even sealed with our secret)
+    with monkeypatch.context() as m:
+        m.setattr(keys, "check_questions", lambda questions, report, **kw: None)
+        assert exporter.check(["bank"], cache=".qbank-cache", jobs=1).ok
+    assert list((tmp_path / ".qbank-cache").rglob("*.json"))
+    assert main(["check", "-j", "1"]) == 1
+    assert main(["build", "-j", "1"]) == 1 and not (tmp_path / "dist").exists()
+    folder, note = cache.location(tmp_path / "bank")
+    assert note is None and folder.is_relative_to(private_cache_home) and list(folder.rglob("*.json"))
+
+
+def test_cache_folder_is_outside_the_work_tree_and_keyed_by_bank(tmp_path: Path, private_cache_home: Path) -> None:
+    a, note_a = cache.location(tmp_path / "one" / "bank")
+    b, note_b = cache.location(tmp_path / "two" / "bank")
+    assert note_a is note_b is None and a != b
+    assert a.parent == b.parent == private_cache_home / "banks"
+
+
+def test_ci_turns_the_cache_off_unless_a_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    assert cache.location(tmp_path / "bank") == (None, None)
+    monkeypatch.setenv("QBANK_CACHE_DIR", str(tmp_path / "ci-cache"))
+    folder, _ = cache.location(tmp_path / "bank")
+    assert folder.is_relative_to(tmp_path / "ci-cache")
+
+
+def test_cache_folder_inside_a_git_work_tree_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    monkeypatch.setenv("QBANK_CACHE_DIR", str(tmp_path / "repo" / "cache"))
+    folder, note = cache.location(tmp_path / "repo" / "bank")
+    assert folder is None and "git work tree" in note
+
+
+def test_symlinked_cache_folders_are_never_written_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "elsewhere"
+    (target / ("a" * 16)).mkdir(parents=True)  # what pruning would delete in a folder of ours
+    (target / "CACHEDIR.TAG").write_bytes(cache._TAG)
+    link = tmp_path / "c"
+    link.symlink_to(target)
+    qs = load(tmp_path, BANK)
+    for i in range(4):
+        checker = CachedChecker(link, fp=f"{i + 1:x}" * 64)
+        run(checker, qs, FakeCheck())
+        assert checker.stats.stored == 0
+        cache._PREPARED.clear()
+    assert sorted(p.name for p in target.iterdir()) == ["CACHEDIR.TAG", "a" * 16]
+
+    home = tmp_path / "home"
+    (home / "banks").mkdir(parents=True)
+    (home / "banks-target").mkdir()
+    monkeypatch.setenv("QBANK_CACHE_DIR", str(home))
+    shutil.rmtree(home / "banks")
+    (home / "banks").symlink_to(home / "banks-target")
+    folder, note = cache.location(tmp_path / "bank")
+    assert folder is None and "symbolic link" in note
+
+
+def test_secret_is_private_and_stable(private_cache_home: Path) -> None:
+    key = cache.secret()
+    path = private_cache_home / "secret"
+    assert len(key) == 32 and path.read_bytes() == key
+    assert path.stat().st_mode & 0o777 == 0o600
+    cache._secret.cache_clear()
+    assert cache.secret() == key
+    path.chmod(0o644)  # readable by others: not a secret any more, so not used
+    cache._secret.cache_clear()
+    assert cache.secret() != key
+
+
+def test_load_cache_parses_the_bytes_it_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editor saving between the hash and the parse must not file the new version's
+    model under the old version's bytes (the next run would then trust it)."""
+    f = tmp_path / "bank" / "b.yaml"
+    f.parent.mkdir()
+    f.write_text(BANK, encoding="utf-8")
+    saved = BANK.replace("What is $2 + 2$?", "What is $2 + 3$?")
+    real_read = Path.read_bytes
+    reads: list[Path] = []
+
+    def read_then_save(self: Path) -> bytes:
+        data = real_read(self)
+        if self == f and not reads:
+            reads.append(self)
+            f.write_text(saved, encoding="utf-8")  # the save lands right after qbank's read
+        return data
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "read_bytes", read_then_save)
+        banks, _ = load_banks([str(f.parent)], cache=LoadCache(tmp_path / "c"))
+    assert banks[0].questions[1].text == "What is $2 + 2$?"  # the version whose bytes were hashed
+    loads = LoadCache(tmp_path / "c")
+    banks, _ = load_banks([str(f.parent)], cache=loads)
+    assert banks[0].questions[1].text == "What is $2 + 3$?" and loads.stats.misses == 1
+    f.write_text(BANK, encoding="utf-8")
+    loads = LoadCache(tmp_path / "c")
+    banks, _ = load_banks([str(f.parent)], cache=loads)
+    assert banks[0].questions[1].text == "What is $2 + 2$?" and loads.stats.hits == 1
 
 
 def test_cache_can_be_deleted_at_any_time(tmp_path: Path) -> None:

@@ -176,10 +176,9 @@ def test_warm_check_answers_from_the_cache_and_an_edit_is_rechecked(seed: Path, 
     def no_sympy(*args, **kwargs):
         raise AssertionError("an unchanged bank must not reach sympy")
 
-    monkeypatch.setattr(exporter.keys, "check_questions", no_sympy)
-    assert main(["check", "-j", "1"]) == 0
-    monkeypatch.undo()
-    monkeypatch.chdir(seed)
+    with monkeypatch.context() as m:
+        m.setattr(exporter.keys, "check_questions", no_sympy)
+        assert main(["check", "-j", "1"]) == 0
     bank = seed / "bank" / "quiz2-differentiation.yaml"
     text = bank.read_text(encoding="utf-8")
     bank.write_text(text.replace('      - text: "0.064"\n        correct: true', '      - text: "0.064"\n        correct: false', 1)
@@ -190,9 +189,11 @@ def test_warm_check_answers_from_the_cache_and_an_edit_is_rechecked(seed: Path, 
     assert "K101 choice A is keyed correct" in err and "K102 choice B" in err
 
 
-def test_no_cache_leaves_no_cache_folder(seed: Path) -> None:
+def test_no_cache_leaves_no_cache_folder(seed: Path, private_cache_home: Path) -> None:
     assert main(["check", "-j", "1", "--no-cache"]) == 0
-    assert not (seed / ".qbank-cache").exists()
+    assert not (seed / ".qbank-cache").exists() and not (private_cache_home / "banks").exists()
+    assert main(["check", "-j", "1"]) == 0
+    assert not (seed / ".qbank-cache").exists() and list((private_cache_home / "banks").rglob("*.json"))
 
 
 def test_parallel_build_matches_serial_bytes_and_findings(seed: Path, capsys) -> None:
