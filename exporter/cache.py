@@ -388,26 +388,16 @@ def is_transient(d: Diagnostic) -> bool:
     return d.code in ("K108", "K109")
 
 
-def _encode(diagnostics: Iterable[Diagnostic], base: int) -> list[list[object]]:
-    return [[d.loc.line - base, d.loc.col, d.code, d.message, d.severity] for d in diagnostics]
+def _encode(diagnostics: Iterable[Diagnostic], path: str, base: int) -> list:
+    """Findings as plain values, their lines relative to `base` (a question's `id` line)."""
+    return [modeldata.encode(Diagnostic, d, path, base) for d in diagnostics]
 
 
 def _decode(rows: object, path: str, base: int) -> list[Diagnostic]:
     """Findings from an entry; ValueError if the entry is not what we write."""
     if not isinstance(rows, list):
         raise ValueError("malformed entry")
-    found = []
-    for row in rows:
-        if not (isinstance(row, list) and len(row) == 5):
-            raise ValueError("malformed finding")
-        dline, col, code, message, severity = row
-        if not (
-            type(dline) is int and type(col) is int and isinstance(code, str)
-            and isinstance(message, str) and severity in ("error", "warning")
-        ):
-            raise ValueError("malformed finding")
-        found.append(Diagnostic(Loc(path, base + dline, col), code, message, severity))
-    return found
+    return [modeldata.decode(Diagnostic, row, path, base) for row in rows]
 
 
 class CachedChecker(_Folder):
@@ -473,7 +463,7 @@ class CachedChecker(_Folder):
             self.stats.uncacheable += 1
             return False
         key = key or question_key(q, self.fp)
-        entry = {"format": FORMAT, "key": key, "id": q.id, "diagnostics": _encode(diagnostics, q.loc.line)}
+        entry = {"format": FORMAT, "key": key, "id": q.id, "diagnostics": _encode(diagnostics, q.loc.path, q.loc.line)}
         ok = self.write(f"{key[:2]}/{key}", entry)
         self.stats.stored += ok
         return ok
@@ -599,7 +589,7 @@ class CachedChecker(_Folder):
             if all(i in replayable for i in ids.values()):
                 self._write_bundle(
                     file_keys[path],
-                    {qid: [signatures[i], _encode(found[i] or (), 0)] for qid, i in ids.items()},
+                    {qid: [signatures[i], _encode(found[i] or (), path, 0)] for qid, i in ids.items()},
                 )
 
         for i, q in enumerate(questions):

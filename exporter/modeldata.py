@@ -15,10 +15,11 @@ the question's own line as base, so a question that only moved encodes the same.
 
 Decoding is on the warm path of every run (5,000 questions are ~120,000 objects), so it
 checks the shape of what it rebuilds (lists of the right length where a dataclass or a
-location is stored) but not the type of every string and number: the caches only decode
+location is stored, Literal values) but not the type of every string and number: the caches only decode
 entries that carry their own authentication (exporter.cache), i.e. entries this code wrote.
 Objects are made without calling the frozen dataclasses' `__init__` (one `object.__setattr__`
-per field), the way pickle and `copy` make them: 4–5 times faster.
+per field), the way pickle and `copy` make them: 4–5 times faster. A class with a
+`__post_init__` (Diagnostic fills in its severity) goes through `__init__`.
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ def codec(tp: Any) -> tuple[Encode, Decode]:
     """(encoder, decoder) for a type as written in the model's type hints."""
     if tp is Loc:
         return _enc_loc, _dec_loc
+    if typing.get_origin(tp) is typing.Literal:  # few, and cheap to check: a severity, a type
+        allowed = frozenset(typing.get_args(tp))
+
+        def dec_literal(v: Any, p: str, b: int) -> Any:
+            if v not in allowed:
+                raise ValueError(f"{v!r} is not one of {sorted(map(repr, allowed))}")
+            return v
+
+        return _same, dec_literal
     if _is_primitive(tp):
         return _same, _same
     if dataclasses.is_dataclass(tp):
@@ -128,8 +138,10 @@ def _dec_loc(v: Any, p: str, b: int) -> Loc:
 
 def _dataclass_codec(cls: Any) -> tuple[Encode, Decode]:
     fields = dataclasses.fields(cls)
-    if any(not f.init for f in fields) or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
-        raise TypeError(f"exporter.modeldata cannot rebuild {cls.__name__} without its __init__")
+    if any(not f.init for f in fields):
+        raise TypeError(f"exporter.modeldata cannot rebuild {cls.__name__}: a field is not an __init__ argument")
+    # __post_init__ (or slots): only __init__ makes a complete object
+    needs_init = hasattr(cls, "__post_init__") or hasattr(cls, "__slots__")
     hints = typing.get_type_hints(cls)
     names = tuple(f.name for f in fields)
     codecs = [codec(hints[n]) for n in names]
@@ -147,6 +159,8 @@ def _dataclass_codec(cls: Any) -> tuple[Encode, Decode]:
         state = dict(zip(names, v))
         for name, i, d in converted:
             state[name] = d(v[i], p, b)
+        if needs_init:
+            return cls(**state)
         o = _new(cls)
         o.__dict__.update(state)
         return o

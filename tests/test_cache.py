@@ -211,9 +211,9 @@ def test_corrupt_entries_are_ignored_and_rewritten(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda e: {**e, "diagnostics": [[0, 1, "K101"]]},
-        lambda e: {**e, "diagnostics": [["1", 1, "K101", "m", "error"]]},
-        lambda e: {**e, "diagnostics": [[1, 1, "K101", "m", "fatal"]]},
+        lambda e: {**e, "diagnostics": [e["diagnostics"][0][:3]]},  # a finding without all its fields
+        lambda e: {**e, "diagnostics": [[["1", 1]] + e["diagnostics"][0][1:]]},  # a line that is not a number
+        lambda e: {**e, "diagnostics": [e["diagnostics"][0][:3] + ["fatal"] + e["diagnostics"][0][4:]]},  # no such severity
         lambda e: {**e, "diagnostics": "none"},
         lambda e: {**e, "format": cache.FORMAT + 1},
         lambda e: [e],
