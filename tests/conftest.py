@@ -1,7 +1,6 @@
 """Fixtures shared by several test files.
 
 Every test runs with its own user cache folder, and as on a developer's machine:
-
 qbank's cache lives in the user's cache folder (exporter/cache.py): a test must never read
 results a previous run left in the real one, nor leave any there. `CI=true` turns the
 cache off, so it is unset here and the tests behave the same in CI as on a laptop (the
