@@ -5,10 +5,23 @@ The library API is two calls, the same the `qbank` command makes:
     import exporter
     result = exporter.check(["bank"])      # load, validate, recompute every answer key
     exporter.build(result, "dist")         # write every target (all or nothing)
+
+and, for bringing LMS questions in, `exporter.import_files(["export.xml"], "bank/new.yaml")`
+(what `qbank import` runs; exporter.importing).
 """
 
 __version__ = "0.1.0"
 
 from .pipeline import BuildResult, CheckResult, build, check  # noqa: E402
 
-__all__ = ["BuildResult", "CheckResult", "build", "check", "__version__"]
+
+
+def import_files(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - exporter.importing.import_files
+    """`qbank import` as a call; see exporter.importing.import_files (imported on use: the
+    readers need lxml, which a check from the cache does not)."""
+    from .importing import import_files as run
+
+    return run(*args, **kwargs)
+
+
+__all__ = ["BuildResult", "CheckResult", "build", "check", "import_files", "__version__"]

@@ -29,8 +29,8 @@ from .diagnostics import Diagnostic
 from .identity import LOCK_NAME
 from .load import PathError, load_file
 from .model import Bank, Loc, Question
-from .readers import FORMATS, detect, reader
-from .readers.common import E_FORMAT, E_READ, W_ID, Imported, ReadError, check_size, is_unverified, slug, unique_ids, valid_id
+from .readers import FORMATS, detect, is_unverified, reader
+from .readers.common import E_FORMAT, E_READ, W_ID, Imported, ReadError, check_size, slug, unique_ids, valid_id
 from .yaml_writer import dump
 
 
@@ -90,11 +90,11 @@ def read_file(file: Path, figures_rel: str, fmt: str | None = None) -> Imported:
     try:
         check_size(file.stat().st_size, path)
         data = file.read_bytes()
-        module = reader(fmt) if fmt else detect(file.name, data[:65536])
-        if module is None:
+        found = reader(fmt) if fmt else detect(file.name, data[:65536])
+        if found is None:
             raise ReadError(Loc(path, 1, 1), E_FORMAT, "not a Moodle XML, GIFT or QTI file (by its content); "
                             f"name the format with --from ({', '.join(FORMATS)})")
-        return module.read(path, data, figures_rel)
+        return found.read(path, data, figures_rel)
     except ReadError as exc:
         return Imported(source=path, findings=[exc.diagnostic])
     except OSError as exc:

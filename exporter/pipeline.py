@@ -26,6 +26,7 @@ from .codes import ALIASES, CODES
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, bank_files, load_banks
 from .model import Bank, Question
+from .readers import is_unverified
 
 DEFAULT_BANK = "bank"
 DEFAULT_DIST = "dist"
@@ -238,6 +239,7 @@ def check(
         written=sum(q.parameters is None for b in banks for q in b.questions),
         templates=sum(q.parameters is not None for b in banks for q in b.questions),
         quiz_files=len(files) - n_bank_files,
+        unverified=sum(is_unverified(q) for b in banks for q in b.questions),
     )
     return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs, policy, notes)
 

@@ -30,6 +30,8 @@ class Summary:
     templates: int = 0
     """Parametrised questions: each is checked as its variants, which `questions` counts."""
     quiz_files: int = 0
+    unverified: int = 0
+    """Manual questions still carrying `qbank import`'s placeholder check (among `manual`)."""
 
     def line(self) -> str:
         counted = f"{self.questions} questions"
@@ -40,7 +42,9 @@ class Summary:
         where = f"{bank_files} bank file(s)" + (f" and {self.quiz_files} quiz file(s)" if self.quiz_files else "")
         return (
             f"qbank: {counted} in {where}: "
-            f"{self.checked} machine-checked, {self.manual} manual, {self.failed} failed; "
+            f"{self.checked} machine-checked, {self.manual} manual"
+            + (f" ({self.unverified} imported, still unverified)" if self.unverified else "")
+            + f", {self.failed} failed; "
             f"{self.errors} error(s), {self.warnings} warning(s)"
         )
 
@@ -49,6 +53,7 @@ class Summary:
             "questions": self.questions,
             "checked": self.checked,
             "manual": self.manual,
+            "unverified": self.unverified,
             "failed": self.failed,
             "errors": self.errors,
             "warnings": self.warnings,

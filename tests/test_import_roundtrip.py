@@ -92,3 +92,20 @@ def test_imported_yaml_is_written_for_people(tmp_path: Path) -> None:
     assert (tmp_path / "bank" / "figures" / "backprop-chain.svg").read_bytes() == \
         (ROOT / "bank" / "figures" / "backprop-chain.svg").read_bytes()
     assert "![Computation graph: z1, w1 and b1 feed f1" in text
+
+
+def test_qbank_check_passes_on_an_import_and_counts_what_is_unverified(tmp_path: Path, capsys) -> None:
+    from exporter.cli import main
+
+    out = tmp_path / "bank" / "quiz2-differentiation.yaml"
+    assert main(["import", str(DIST / "moodle" / "quiz2-differentiation.xml"), "-o", str(out)]) == 0
+    assert "14 unverified" in capsys.readouterr().err
+    assert main(["check", str(out), "--no-cache"]) == 0
+    assert "14 manual (14 imported, still unverified), 0 failed; 0 error(s), 0 warning(s)" in capsys.readouterr().err
+    # a question given a real check is no longer counted
+    text = out.read_text(encoding="utf-8")
+    first = "    check:\n      manual: 'imported from quiz2-differentiation.xml: add a check'\n"
+    out.write_text(text.replace(first, "    check:\n      manual: Checked by hand against the textbook.\n", 1),
+                   encoding="utf-8")
+    assert main(["check", str(out), "--no-cache", "--format", "json"]) == 0
+    assert '"unverified": 13' in capsys.readouterr().out

@@ -45,6 +45,7 @@ from .common import (
     manual_check,
     parse_xml,
 )
+from . import Reader
 from .markdown import html_to_markdown, plain_to_markdown
 
 NAME = "canvas"
@@ -473,3 +474,6 @@ def read(path: str, data: bytes, figures_rel: str) -> Imported:
     reader = _Reader(path, figures_rel, None)
     reader.read_assessment(posixpath.basename(path), data)
     return reader.out
+
+
+READER = Reader(NAME, DESCRIPTION, detect, read)

@@ -20,6 +20,7 @@ from lxml import etree
 
 from ..diagnostics import Diagnostic
 from ..model import Check, Loc, Question
+from . import IMPORTED_PREFIX
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Largest file accepted (64 MiB): a Moodle XML course export with images is a few MiB."""
@@ -95,15 +96,7 @@ def manual_check(source: str, loc: Loc) -> Check:
     """The check every imported question starts with: qbank cannot know the maths behind
     an LMS key, so the question says so until the author writes one (README, "Importing")."""
     name = source.replace("\\", "/").rsplit("/", 1)[-1]
-    return Check(loc=loc, manual=f"imported from {name}: add a check")
-
-
-IMPORTED_PREFIX = "imported from "
-
-
-def is_unverified(q: Question) -> bool:
-    """A question still carrying the import's placeholder check."""
-    return q.check is not None and (q.check.manual or "").startswith(IMPORTED_PREFIX)
+    return Check(loc=loc, manual=f"{IMPORTED_PREFIX}{name}: add a check")
 
 
 # -- ids -----------------------------------------------------------------------------

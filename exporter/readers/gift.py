@@ -39,6 +39,7 @@ from .common import (
     decode_text,
     manual_check,
 )
+from . import Reader
 from .markdown import html_to_markdown, plain_to_markdown
 
 NAME = "gift"
@@ -379,3 +380,6 @@ class _Reader:
 
 def read(path: str, data: bytes, figures_rel: str) -> Imported:
     return _Reader(path, decode_text(data, path), figures_rel).read()
+
+
+READER = Reader(NAME, DESCRIPTION, detect, read)

@@ -42,6 +42,7 @@ from .common import (
     manual_check,
     parse_xml,
 )
+from . import Reader
 from .markdown import html_to_markdown, plain_to_markdown
 
 NAME = "moodle"
@@ -348,3 +349,6 @@ class _Reader:
 
 def read(path: str, data: bytes, figures_rel: str) -> Imported:
     return _Reader(path, parse_xml(data, path), figures_rel).read()
+
+
+READER = Reader(NAME, DESCRIPTION, detect, read)
