@@ -37,6 +37,12 @@ def create(folder: str | os.PathLike[str]) -> list[Path]:
     root = Path(folder)
     targets = {root / rel: source for rel, source in _FILES.items()}
     taken = [p for p in targets if p.exists() or p.is_symlink()]
+    # a project that already has a bank or quizzes would get a second set of questions
+    # whose ids may clash with its own: that is not a start, so it is refused as well
+    for folder_name in ("bank", "quizzes"):
+        existing = root / folder_name
+        if existing.is_dir():
+            taken += sorted(p for p in existing.rglob("*") if p.suffix in (".yaml", ".yml") and p not in targets)
     if taken:
         raise Exists(taken)
     contents = {p: resources.files(package).joinpath(name).read_bytes() for p, (package, name) in targets.items()}

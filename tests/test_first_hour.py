@@ -319,6 +319,12 @@ def test_qbank_new_never_overwrites_a_file(tmp_path, monkeypatch, capsys) -> Non
                                        "never overwrites a file): choose an empty folder, or move these away\n")
     assert snapshot(tmp_path / "course") == {".gitignore": b"mine\n"}
     assert main(["new", "other"]) == 0 and main(["new", "other"]) == 2  # a second run refuses too
+    capsys.readouterr()
+    (tmp_path / "mine" / "bank").mkdir(parents=True)  # nor does it add a starter to an existing bank
+    (tmp_path / "mine" / "bank" / "algebra.yaml").write_text("title: A\nquestions: []\n", encoding="utf-8")
+    assert main(["new", "mine"]) == 2
+    assert capsys.readouterr().err.startswith("qbank: error: mine/bank/algebra.yaml already exist(s); nothing was written")
+    assert snapshot(tmp_path / "mine") == {"bank/algebra.yaml": b"title: A\nquestions: []\n"}
 
 
 # --- behaviour the README now states ------------------------------------------------------
