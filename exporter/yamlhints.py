@@ -28,7 +28,7 @@ def syntax_hint(line: str, col: int, problem: str, context: str) -> str:
     """A sentence saying what to do about a YAML syntax error at `line`/`col` (1-based), or ''."""
     where = f"{problem} {context}"
     at = line[col - 1] if 0 < col <= len(line) else ""
-    if "flow mapping" in where or "flow sequence" in where or in_flow_mapping(line, col):
+    if "flow mapping" in where or "flow sequence" in where or (in_flow_mapping(line, col) and "mapping values" not in where):
         latex = " (LaTeX such as `\\frac{3}{4}` or `f(a, b)` often does)" if _LATEX.search(line) else ""
         return ("inside `{…}` (or `[…]`) a `,`, `{`, `}`, `[`, `]` or `: ` in a value ends or nests it"
                 f"{latex}: write the item one field per line (`- text: …`, then `correct: …` below it) and put "

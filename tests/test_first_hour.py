@@ -158,6 +158,7 @@ questions:
     [
         ("      - {text: $\\frac{3}{4}$, correct: true}", "7:22", "write the item one field per line"),
         ("      - text: Note: $x$ is real\n        correct: true", "7:19", "a `: ` (colon and space) inside unquoted text"),
+        ("      - text: Let {x} be: a set\n        correct: true", "7:25", "a `: ` (colon and space) inside unquoted text"),
         ("      - text: ![a plot](plot.png)\n        correct: true", "7:16", "a value starting with `!` is a YAML tag"),
         ("      - text: [1, 2] is a list\n        correct: true", "7:22", "must also end there"),
         ("      - text: *bold* text\n        correct: true", "7:20", "alias or anchor"),
