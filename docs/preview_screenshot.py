@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "dist" / "preview" / "bank" / "quiz2-differentiation.html"
+PAGE = ROOT / "dist" / "preview" / "pages" / "quiz2-differentiation.html"
 
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])

@@ -106,7 +106,7 @@ def fingerprint() -> str:
     """
     h = hashlib.sha256()
     h.update(f"format={FORMAT}\nqbank={__version__}\npython={sys.version}\nimpl={sys.implementation.name}\n".encode())
-    for dist in ("sympy", "mpmath", "PyYAML", "jsonschema", "jsonschema-rs", "lark"):
+    for dist in ("sympy", "mpmath", "PyYAML", "jsonschema", "jsonschema-rs", "lark", "latex2mathml"):
         h.update(f"{dist}={_version(dist)}\n".encode())
     package = Path(__file__).resolve().parent
     # code, and the data it reads (exporter/data: the MathJax command table)

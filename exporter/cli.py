@@ -189,7 +189,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     run = _check(args)
     written = Collector()
     site = Site(Statuses.from_findings(run.banks, run.diagnostics), written)
-    outputs = site.build(run.expanded, run.quizzes)
+    outputs = site.build(run.expanded, run.quizzes, jobs=args.jobs or os.cpu_count() or 1)
     diagnostics = list(run.diagnostics) + [d for d in dict.fromkeys(written.items) if d not in run.diagnostics]
     _emit(diagnostics, run.summary)
     out = Path(args.output)

@@ -219,6 +219,11 @@ def load_file(file: Path, raw: bytes | None = None) -> tuple[Bank | None, list[D
             if isinstance(i, int) and isinstance(q := data["questions"][i], dict) and isinstance(q.get("id"), str)
         ),
     )
+    # Math the preview cannot draw (P101/P201), found here so that it is cached with the
+    # file: converting every span of a 5,000-question bank costs seconds, every run.
+    from . import mathml
+
+    problems.extend(mathml.check_bank(bank))
     return bank, problems
 
 

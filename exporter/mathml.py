@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lxml import etree
+import xml.etree.ElementTree as ET
 
 from .diagnostics import Diagnostic
 from .model import Bank, Loc
@@ -32,7 +32,6 @@ from .text import math_spans
 E_MATH = "P101"
 W_MATH = "P201"
 
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _BEGIN = re.compile(r"\\begin\s*\{\s*([^{}\s]*)\s*\}")
 _COMMAND_TEXT = re.compile(r"^\\[A-Za-z]+\*?$")
 
@@ -69,24 +68,21 @@ def _braces_balance(latex: str) -> bool:
     return depth == 0
 
 
-def _strip_namespace(root: etree._Element) -> None:
-    """MathML goes into HTML, whose parser puts `<math>` in the MathML namespace itself; the
-    elements are written without prefix or xmlns so the HTML serialiser keeps them as is."""
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.tag.startswith("{"):
-            el.tag = etree.QName(el).localname
-    etree.cleanup_namespaces(root)
-
-
 @lru_cache(maxsize=16384)
 def convert(latex: str, display: bool) -> str:
-    """The span as a `<math>` element (serialised, no namespace declaration), with its
-    LaTeX kept as a TeX annotation (what screen readers and copy-paste can fall back on).
+    """The span as a `<math>` element (serialised, no namespace declaration: the HTML
+    parser puts `<math>` in the MathML namespace itself), with its LaTeX kept as a TeX
+    annotation (what screen readers and copy-paste can fall back on).
 
     Raises MathError when the span cannot be drawn. Cached: a bank repeats its spans
     (`\\frac{dy}{dt}`, `\\sigma(z)`) far more than it varies them.
+
+    latex2mathml's own `convert` is not used: it un-escapes its *serialised* output, so
+    `\\text{<b>}` comes out as a raw `<b>` tag — markup injected by bank text. Its element
+    tree is taken instead, each text un-escaped on its own (the converter writes symbols as
+    character references), and serialised here, so every `<` and `&` is escaped.
     """
-    from latex2mathml.converter import convert as l2m  # imported only when math is drawn
+    from latex2mathml.converter import convert_to_element  # imported only when math is drawn
 
     tex = latex.strip()
     if not _braces_balance(tex):
@@ -95,24 +91,30 @@ def convert(latex: str, display: bool) -> str:
         if not _known_environment(env):
             raise MathError(MathProblem(W_MATH, f"the environment `{env}` is not one the preview can draw"))
     try:
-        source = l2m(tex, display="block" if display else "inline")
+        root = convert_to_element(tex, display="block" if display else "inline")
     except Exception as exc:  # noqa: BLE001 - latex2mathml's errors have no common base
         reason = str(exc) or _words(type(exc).__name__)
         raise MathError(MathProblem(E_MATH, f"it does not parse ({reason})")) from None
-    root = etree.fromstring(source.encode("utf-8"))
-    _strip_namespace(root)
-    for el in root.iter("mi", "mo", "mtext"):
-        if el.text and _COMMAND_TEXT.match(el.text):
-            raise MathError(MathProblem(W_MATH, f"the command `{el.text}` is not one the preview can draw"))
+    root.attrib.pop("xmlns", None)
+    for el in root.iter():
+        if el.text:
+            el.text = html.unescape(el.text)
+            if el.tag in ("mi", "mo", "mtext") and _COMMAND_TEXT.match(el.text):
+                raise MathError(MathProblem(W_MATH, f"the command `{el.text}` is not one the preview can draw"))
+        if el.tail:
+            el.tail = html.unescape(el.tail)
+        for key, value in el.attrib.items():
+            el.attrib[key] = html.unescape(value)
     children = list(root)
-    semantics = etree.SubElement(root, "semantics")
+    for child in children:
+        root.remove(child)
+    semantics = ET.SubElement(root, "semantics")
     if len(children) == 1:
         semantics.append(children[0])
     else:
-        row = etree.SubElement(semantics, "mrow")
-        row.extend(children)
-    etree.SubElement(semantics, "annotation", encoding="application/x-tex").text = tex
-    return etree.tostring(root, encoding="unicode")
+        ET.SubElement(semantics, "mrow").extend(children)
+    ET.SubElement(semantics, "annotation", encoding="application/x-tex").text = tex
+    return ET.tostring(root, encoding="unicode")
 
 
 def _known_environment(name: str) -> bool:

@@ -1,6 +1,6 @@
 """The whole pipeline, in order, as two library calls: `check` and `build`.
 
-    read/load → lock → figures → math → variants → quizzes → keys   (check)
+    read/load → lock → figures → variants → quizzes → keys   (check)
     writers → stale-or-write → lock file                      (build)
 
 This module is the only place that knows the stage order (as docutils' `Publisher` is);
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import figures, identity, mathml, quizzes as quiz_files, report, variants
+from . import figures, identity, quizzes as quiz_files, report, variants
 from .codes import ALIASES, CODES
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, bank_files, load_banks
@@ -193,9 +193,6 @@ def check(
     with _timed(timings, "figures"):
         for bank in banks:  # checked on every run: a figure can change while the YAML does not
             diagnostics += figures.check_bank(bank)
-    with _timed(timings, "math"):
-        for bank in banks:  # math the preview cannot draw (P101/P201): exporter.mathml
-            diagnostics += mathml.check_bank(bank)
     made = Collector()
     with _timed(timings, "variants"):
         expanded = variants.expand(banks, seed, made, timeout=timeout)

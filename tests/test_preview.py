@@ -26,21 +26,21 @@ def page(path: Path) -> html.HtmlElement:
 def test_site_has_an_index_and_a_page_per_bank_and_quiz(site: Path) -> None:
     index = page(site / "index.html")
     links = sorted(a.get("href") for a in index.iter("a") if a.get("href", "").endswith(".html"))
-    assert links == ["bank/quiz2-differentiation.html", "quiz/midterm-practice.html"]
+    assert links == ["pages/quiz2-differentiation.html", "pages/quizzes/midterm-practice.html"]
     for link in links:
         assert (site / link).is_file()
     assert (site / "assets" / "preview.css").is_file()
 
 
 def test_every_committed_question_is_on_its_bank_page(site: Path) -> None:
-    shown = {a.get("data-qid") for a in page(site / "bank" / "quiz2-differentiation.html").iter("article")}
+    shown = {a.get("data-qid") for a in page(site / "pages" / "quiz2-differentiation.html").iter("article")}
     for qid in committed_question_ids():
         # a parametrised question is shown as its variants, `<id>-v1`, `<id>-v2`, …
         assert qid in shown or any(s.startswith(f"{qid}-v") for s in shown), qid
 
 
 def test_math_is_mathml_and_no_dollar_is_left(site: Path) -> None:
-    doc = page(site / "bank" / "quiz2-differentiation.html")
+    doc = page(site / "pages" / "quiz2-differentiation.html")
     maths = doc.xpath("//math")
     assert len(maths) > 100
     assert doc.xpath("//*[contains(@class, 'math-error') or contains(@class, 'math-unknown')]") == []
@@ -50,7 +50,7 @@ def test_math_is_mathml_and_no_dollar_is_left(site: Path) -> None:
 
 
 def test_status_says_what_was_proved(site: Path) -> None:
-    doc = page(site / "bank" / "quiz2-differentiation.html")
+    doc = page(site / "pages" / "quiz2-differentiation.html")
     status = doc.xpath("//article[@data-qid='diff-chain-tanh']//div[contains(@class, 'status')]")[0]
     text = " ".join(status.text_content().split())
     assert "Machine-verified" in text
@@ -60,7 +60,7 @@ def test_status_says_what_was_proved(site: Path) -> None:
 
 
 def test_key_feedback_and_solution_are_behind_details(site: Path) -> None:
-    doc = page(site / "bank" / "quiz2-differentiation.html")
+    doc = page(site / "pages" / "quiz2-differentiation.html")
     art = doc.xpath("//article[@data-qid='diff-chain-tanh']")[0]
     summaries = [s.text_content() for s in art.xpath(".//details/summary")]
     assert summaries == ["Answer key and feedback", "Worked solution"]
@@ -71,7 +71,7 @@ def test_key_feedback_and_solution_are_behind_details(site: Path) -> None:
 
 
 def test_variants_side_by_side_with_drawn_values(site: Path) -> None:
-    doc = page(site / "bank" / "quiz2-differentiation.html")
+    doc = page(site / "pages" / "quiz2-differentiation.html")
     grid = doc.xpath("//section[contains(@class, 'variants')]//div[@class='variant-grid']")[0]
     cards = grid.xpath("./article")
     assert len(cards) >= 2
@@ -80,12 +80,12 @@ def test_variants_side_by_side_with_drawn_values(site: Path) -> None:
 
 
 def test_figures_are_in_the_site_and_linked(site: Path) -> None:
-    doc = page(site / "bank" / "quiz2-differentiation.html")
+    doc = page(site / "pages" / "quiz2-differentiation.html")
     imgs = doc.xpath("//main//img")
     assert imgs
     for img in imgs:
         assert img.get("alt")
-        assert (site / "bank" / img.get("src")).resolve().is_file()
+        assert (site / "pages" / img.get("src")).resolve().is_file()
 
 
 def test_same_bank_same_bytes(site: Path, tmp_path: Path) -> None:
@@ -124,7 +124,7 @@ def test_preview_of_a_failing_bank_shows_the_finding(tmp_path: Path) -> None:
     bank.write_text(BAD_MATH.replace("check:", "tags: [x]\n    check:"),
                     encoding="utf-8")
     assert main(["preview", str(bank), "--no-cache", "-j", "1", "-o", str(tmp_path / "site")]) == 1
-    doc = page(tmp_path / "site" / "bank" / "bad.html")
+    doc = page(tmp_path / "site" / "pages" / "bad.html")
     status = doc.xpath("//article[@data-qid='broken-math']//div[contains(@class, 'status')]")[0]
     assert "failing" in status.get("class")
     assert E_MATH in status.text_content()
@@ -137,9 +137,19 @@ def test_bank_text_cannot_inject_markup(tmp_path: Path) -> None:
     bank.write_text(BAD_MATH.replace("Compare $x^$ with", "<script>alert(1)</script> and $a<b$ & <img src=x onerror=alert(1)>")
                     .replace("$\\frac{1}{2$ and $\\foo{x}$.", "fine"), encoding="utf-8")
     assert main(["preview", str(bank), "--no-cache", "-j", "1", "-o", str(tmp_path / "site")]) == 0
-    doc = page(tmp_path / "site" / "bank" / "evil.html")
+    doc = page(tmp_path / "site" / "pages" / "evil.html")
     assert doc.xpath("//main//script") == [] and doc.xpath("//main//img") == []
     assert "<script>alert(1)</script>" in doc.xpath("//article")[0].text_content()
+
+
+@pytest.mark.parametrize("latex", [r"\text{<script>alert(1)</script>}", r"\text{a & b < c}", r"\mathrm{<b>}"])
+def test_math_text_cannot_inject_markup(latex: str) -> None:
+    """latex2mathml's own convert() un-escapes its serialised output (`\\text{<b>}` → a raw
+    `<b>`); ours must give well-formed MathML whose text is the text."""
+    out = html.fragment_fromstring(convert(latex, False))
+    assert [e.tag for e in out.iter()][:3] == ["math", "semantics", "mrow"]
+    assert not out.xpath("//script | //b")
+    assert "<" in out.xpath("string(.//mrow)") or "&" in out.xpath("string(.//mrow)")
 
 
 @pytest.mark.parametrize("latex", [r"\frac{dy}{dt}", r"\begin{pmatrix}1 & 2\end{pmatrix}", r"\{x\}", r"a<b"])

@@ -105,11 +105,11 @@ def open_page(browser, site: Path) -> Iterator:  # noqa: ANN001
         p.close()
 
 
-PAGES = ["index.html", "bank/quiz2-differentiation.html", "quiz/midterm-practice.html"]
+PAGES = ["index.html", "pages/quiz2-differentiation.html", "pages/quizzes/midterm-practice.html"]
 
 
 def test_every_committed_question_is_on_the_bank_page(open_page) -> None:  # noqa: ANN001
-    p = open_page("bank/quiz2-differentiation.html").page
+    p = open_page("pages/quiz2-differentiation.html").page
     shown = set(p.eval_on_selector_all("article.question", "els => els.map(e => e.dataset.qid)"))
     visible = p.eval_on_selector_all("article.question", "els => els.filter(e => e.getBoundingClientRect().height > 0).length")
     assert visible == len(shown)
@@ -139,14 +139,14 @@ def test_math_images_and_console(open_page, rel: str) -> None:  # noqa: ANN001
     text = p.inner_text("body")
     assert "$" not in text and "\\frac" not in text and "\\(" not in text
     images = p.eval_on_selector_all("img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
-    if rel.startswith("bank/"):
+    if rel.startswith("pages/q"):
         assert images
     for src, complete, width in images:
         assert complete and width > 0, f"image {src} did not load"
 
 
 def test_reveal_with_mouse_and_keyboard(open_page) -> None:  # noqa: ANN001
-    p = open_page("bank/quiz2-differentiation.html").page
+    p = open_page("pages/quiz2-differentiation.html").page
     key = p.locator("article[data-qid='diff-chain-tanh'] details.key")
     body = key.locator(".reveal-body")
     summary = key.locator("summary")
@@ -171,7 +171,7 @@ def test_reveal_with_mouse_and_keyboard(open_page) -> None:  # noqa: ANN001
 
 
 def test_reveal_all_and_print(open_page) -> None:  # noqa: ANN001
-    p = open_page("bank/quiz2-differentiation.html").page
+    p = open_page("pages/quiz2-differentiation.html").page
     count = p.locator("details.reveal").count()
     p.click("button.reveal-all")
     assert p.locator("details.reveal[open]").count() == count

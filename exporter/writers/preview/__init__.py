@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 from lxml import html as lhtml
 
 from ...diagnostics import Report
-from ...figures import Figure
+from ...figures import Figure, Figures, occurrences
 from ...model import Bank
 from .. import NoOptions, Writer, register
 from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, asset, el
@@ -33,8 +34,7 @@ from .status import Statuses
 
 TARGET = "preview"
 SUFFIX = ".html"
-BANK_FOLDER = "bank"
-QUIZ_FOLDER = "quiz"
+PAGES = "pages"
 ASSETS = ("preview.css", "preview.js")
 
 
@@ -47,33 +47,66 @@ def write(bank: Bank, options: NoOptions, report: Report) -> bytes:
     return PageWriter(bank, Statuses(checked=False), report, data_uri, root="", standalone=True).document()
 
 
+@dataclass(frozen=True)
+class SiteOptions:
+    """What a page of the site needs beyond its bank: the check's statuses, and which banks
+    are quizzes (their pages sit one folder deeper)."""
+
+    statuses: Statuses = field(default_factory=lambda: Statuses(checked=False))
+    quizzes: frozenset[str] = frozenset()
+
+
+def figure_path(figure: Figure) -> str:
+    """Figures are stored by content (`figures/<sha256[:16]>/<name>`): two banks' files
+    with one name never collide, and one file used on many pages is stored once."""
+    return f"figures/{figure.digest[:16]}/{figure.name}"
+
+
+def site_page(bank: Bank, options: SiteOptions, report: Report) -> bytes:
+    """One page of the site, linking the shared stylesheet, script and figure files."""
+    quiz = bank.name in options.quizzes
+    root = "../../" if quiz else "../"
+    return PageWriter(bank, options.statuses, report, lambda f: root + figure_path(f), quiz=quiz, root=root).document()
+
+
+SITE_PAGES = Writer(TARGET, SUFFIX, site_page, SiteOptions, "the pages of `qbank preview`'s site", folder=PAGES,
+                    default=False)
+"""Not registered: `qbank preview` renders its pages with it through the build's render
+stage (exporter.outputs.render: banks side by side in forked processes, bank order kept)."""
+
+
 class Site:
     """The files of a preview site, relative path → bytes."""
 
     def __init__(self, statuses: Statuses, report: Report) -> None:
         self.statuses = statuses
         self.report = report
-        self.files: dict[Path, bytes] = {}
 
-    def figure_src(self, figure: Figure) -> str:
-        """Figures are stored by content (`figures/<sha256[:16]>/<name>`): two banks' files
-        with one name never collide, and one file used on many pages is stored once."""
-        rel = Path("figures") / figure.digest[:16] / figure.name
-        self.files[rel] = figure.data
-        return "../" + rel.as_posix()
+    def build(self, banks: Sequence[Bank], quizzes: Sequence[Bank] = (), *, jobs: int = 1) -> dict[Path, bytes]:
+        from ...outputs import render
 
-    def page(self, bank: Bank, *, quiz: bool) -> bytes:
-        return PageWriter(bank, self.statuses, self.report, self.figure_src, quiz=quiz).document()
-
-    def build(self, banks: Sequence[Bank], quizzes: Sequence[Bank] = ()) -> dict[Path, bytes]:
-        for bank in banks:
-            self.files[Path(BANK_FOLDER) / f"{bank.name}{SUFFIX}"] = self.page(bank, quiz=False)
-        for quiz in quizzes:
-            self.files[Path(QUIZ_FOLDER) / f"{quiz.name}{SUFFIX}"] = self.page(quiz, quiz=True)
-        self.files[Path("index.html")] = self.index(banks, quizzes)
+        options = SiteOptions(self.statuses, frozenset(q.name for q in quizzes))
+        pages = render(banks, self.report, quizzes, jobs=jobs, writers=[(SITE_PAGES, options)])
+        files: dict[Path, bytes] = dict(pages.items())
+        files[Path("index.html")] = self.index(banks, quizzes)
         for name in ASSETS:
-            self.files[Path("assets") / name] = asset(name).encode("utf-8")
-        return dict(sorted(self.files.items()))
+            files[Path("assets") / name] = asset(name).encode("utf-8")
+        for figure in self.figures(list(banks) + list(quizzes)):
+            files[Path(figure_path(figure))] = figure.data
+        return dict(sorted(files.items()))
+
+    @staticmethod
+    def figures(banks: Sequence[Bank]) -> list[Figure]:
+        """The figure files the pages link to, resolved as the pages resolved them (each
+        page reported what it could not use; nothing is reported twice here)."""
+        found: dict[str, Figure] = {}
+        for bank in banks:
+            resolver = Figures(bank, lambda d: None)
+            for occ in occurrences(bank):
+                figure = resolver.use(occ.image.src, occ.loc)
+                if figure is not None:
+                    found[figure_path(figure)] = figure
+        return list(found.values())
 
     def index(self, banks: Sequence[Bank], quizzes: Sequence[Bank]) -> bytes:
         doc = el(None, "html", lang="en")
@@ -90,11 +123,11 @@ class Site:
         el(top, "p", f"{len(banks)} bank file(s), {total} questions (variants counted); {len(quizzes)} quiz(zes).",
            class_="summary")
         main = el(body, "main", id="banks")
-        for title, folder, items in (("Banks", BANK_FOLDER, banks), ("Quizzes", QUIZ_FOLDER, quizzes)):
+        for title, folder, items in (("Banks", PAGES, banks), ("Quizzes", f"{PAGES}/quizzes", quizzes)):
             if not items:
                 continue
-            sec = el(main, "section", aria_labelledby=f"h-{folder}")
-            el(sec, "h2", title, id=f"h-{folder}")
+            sec = el(main, "section", aria_labelledby=f"h-{title.lower()}")
+            el(sec, "h2", title, id=f"h-{title.lower()}")
             table = el(sec, "table", class_="index")
             row = el(el(table, "thead"), "tr")
             for col in ("Title", "File", "Questions", *(STATUS_TEXT[k] for k in STATUS_TEXT), "Tags"):
