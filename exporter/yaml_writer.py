@@ -142,6 +142,11 @@ def _number(value: float | int) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
+    if isinstance(value, float):
+        # not repr: YAML 1.1 (PyYAML) reads `5e-05` as text; positional decimals are a float
+        from .text import decimal_text
+
+        return decimal_text(value)
     return repr(value)
 
 

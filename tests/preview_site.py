@@ -19,11 +19,10 @@ def build_site(out: Path) -> Path:
     return out
 
 
-def committed_question_ids() -> set[str]:
-    """Every id in the committed bank files, read straight from the YAML (not through
-    qbank): the preview must show each of them."""
-    ids = set()
+def committed_question_ids() -> dict[str, set[str]]:
+    """Every id in the committed bank files, per bank (file stem), read straight from the
+    YAML (not through qbank): each bank's preview page must show each of them."""
+    ids: dict[str, set[str]] = {}
     for f in sorted((REPO / "bank").glob("*.yaml")):
-        for q in yaml.safe_load(f.read_text(encoding="utf-8"))["questions"]:
-            ids.add(q["id"])
+        ids[f.stem] = {q["id"] for q in yaml.safe_load(f.read_text(encoding="utf-8"))["questions"]}
     return ids

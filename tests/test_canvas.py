@@ -833,3 +833,31 @@ def test_seed_bank() -> None:
             item = by_ident[canvas.item_ident(q.id)]
             labels = [l.get("ident") for l in item.iter(f"{{{QTI}}}response_label")]
             assert canvas_choice_weights(item) == {lb: 100 if c.correct else 0 for lb, c in zip(labels, q.choices)}
+
+
+def test_statistics_bank_keys_read_back_from_the_committed_export() -> None:
+    """dist/canvas/statistics-basics.zip: the options Canvas gives full marks, and the
+    numbers it accepts, are what sympy recomputes."""
+    from recomputed_keys import ROOT, numerical_answer_is_right, option_is_right, statistics_bank
+
+    bank = statistics_bank()
+    committed = (ROOT / "dist" / "canvas" / "statistics-basics.zip").read_bytes()
+    assert committed == build(bank)[0]  # dist/ is up to date
+    manifest, assessment, _, _ = parts(committed)
+    assert_valid(assessment, "qti/ims_qtiasiv1p2.xsd")
+    assert_scores_match_keys(bank, committed)
+    by_ident = items(assessment)
+    for q in bank.questions:
+        item = by_ident[canvas.item_ident(q.id)]
+        if q.type == "numerical":
+            bounds = {n.tag.split("}")[1]: Decimal(n.text) for n in item.iter(f"{{{QTI}}}vargte", f"{{{QTI}}}varlte")}
+            assert bounds, q.id
+            low, high = bounds["vargte"], bounds["varlte"]
+            middle, half = float((low + high) / 2), float((high - low) / 2)
+            assert numerical_answer_is_right(q, middle, half), q.id
+            assert run(item, {"response1": str(middle)})[0] == canvas.FULL
+            continue
+        labels = [l.get("ident") for l in item.iter(f"{{{QTI}}}response_label")]
+        weights = canvas_choice_weights(item)
+        for index, label in enumerate(labels):
+            assert (weights[label] == 100) == option_is_right(q, index), (q.id, index)

@@ -56,8 +56,9 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_check_clean_bank_exits_0_with_summary(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "-j", "1"]) == 0
     err = capsys.readouterr().err
-    # 10 questions and the 4 variants of the parametrised one (each variant is checked)
-    assert "14 questions (10 written, 4 variant(s) of 1 parametrised) in 1 bank file(s): 13 machine-checked, 1 manual, 0 failed; 0 error(s)" in err
+    # the seed's 10 questions and the 4 variants of its parametrised one, the statistics
+    # bank's 11 and the 4 + 6 variants of its two (each variant is checked)
+    assert "35 questions (21 written, 14 variant(s) of 3 parametrised) in 2 bank file(s): 34 machine-checked, 1 manual, 0 failed; 0 error(s)" in err
 
 
 def test_check_wrong_key_exits_1_with_located_finding(tmp_path: Path, monkeypatch, capsys) -> None:

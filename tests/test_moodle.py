@@ -757,3 +757,28 @@ def test_tags_moodle_would_change_are_warnings():
     assert [(d.code, d.severity) for d in report.items] == [("M204", "warning")] * 2
     tags = [t.findtext("text") for t in parse(data).find("question[@type='essay']/tags")]
     assert tags == ["ok", "a<b", "x" * 51]
+
+
+def test_statistics_bank_keys_read_back_from_the_committed_export():
+    """dist/moodle/statistics-basics.xml: every full-mark answer is what sympy recomputes."""
+    from recomputed_keys import ROOT, numerical_answer_is_right, option_is_right, statistics_bank
+
+    bank = statistics_bank()
+    committed = (ROOT / "dist" / "moodle" / "statistics-basics.xml").read_bytes()
+    assert committed == write(bank)[0]  # dist/ is up to date
+    assert importer_problems(committed) == []
+    written = by_idnumber(parse(committed))
+    assert set(written) == {q.id for q in bank.questions}
+    for q in bank.questions:
+        xml = written[q.id]
+        if q.type == "numerical":
+            (answer,) = xml.findall("answer")
+            assert answer.get("fraction") == "100"
+            value, tolerance = float(answer.findtext("text")), float(answer.findtext("tolerance"))
+            assert numerical_answer_is_right(q, value, tolerance), q.id
+            assert not numerical_answer_is_right(q, value + 3 * tolerance + 0.001, tolerance), q.id
+            continue
+        texts = [to_html(c.text) for c in q.choices]
+        for a in xml.findall("answer"):
+            index = texts.index(text_of(a))
+            assert (importer_fraction(a.get("fraction")) > 0.999999) == option_is_right(q, index), (q.id, index)

@@ -109,12 +109,13 @@ PAGES = ["index.html", "pages/quiz2-differentiation.html", "pages/quizzes/midter
 
 
 def test_every_committed_question_is_on_the_bank_page(open_page) -> None:  # noqa: ANN001
-    p = open_page("pages/quiz2-differentiation.html").page
-    shown = set(p.eval_on_selector_all("article.question", "els => els.map(e => e.dataset.qid)"))
-    visible = p.eval_on_selector_all("article.question", "els => els.filter(e => e.getBoundingClientRect().height > 0).length")
-    assert visible == len(shown)
-    for qid in committed_question_ids():
-        assert qid in shown or any(s.startswith(f"{qid}-v") for s in shown), qid
+    for stem, ids in committed_question_ids().items():
+        p = open_page(f"pages/{stem}.html").page
+        shown = set(p.eval_on_selector_all("article.question", "els => els.map(e => e.dataset.qid)"))
+        visible = p.eval_on_selector_all("article.question", "els => els.filter(e => e.getBoundingClientRect().height > 0).length")
+        assert visible == len(shown)
+        for qid in ids:
+            assert qid in shown or any(s.startswith(f"{qid}-v") for s in shown), qid
 
 
 @pytest.mark.parametrize("rel", PAGES)
