@@ -262,9 +262,9 @@ def test_a_build_into_dist_is_a_release_and_qbank_lock_releases_without_building
     capsys.readouterr()
     assert not lock.exists()
     assert main(["lock"]) == 0
-    assert "bank/qbank.lock: recorded 11 new id(s)" in capsys.readouterr().err
+    assert "bank/qbank.lock: recorded 24 new id(s)" in capsys.readouterr().err  # 11 seed + 13 statistics
     released = json.loads(lock.read_text(encoding="utf-8"))["questions"]
-    assert len(released) == 11
+    assert len(released) == 24
     lock.unlink()
     assert main(["build", "-j", "1"]) == 0
     assert json.loads(lock.read_text(encoding="utf-8"))["questions"] == released
