@@ -48,6 +48,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
 from . import assume, nonvalue, numfuncs
+from .decimals import decimal_text
 from .diagnostics import CheckSummary, Diagnostic, Report
 from .expr import (
     BoolOp,
@@ -65,7 +66,7 @@ from .expr import (
     seq_to_array,
 )
 from .expr import subst as _subst
-from .model import CHOICE_TYPES, Check, Choice, Loc, Question
+from .model import CHOICE_TYPES, Check, Choice, Loc, Question, choice_letter
 
 DEFAULT_TIMEOUT = 10.0
 CHECKED_TYPES = CHOICE_TYPES + ("numerical", "true_false")
@@ -896,8 +897,7 @@ def _decimal(r: sp.Rational) -> str:
     while q % 5 == 0:
         q //= 5
     if q == 1 and len(str(r.q)) <= 30:
-        with_context = Decimal(int(r.p)) / Decimal(int(r.q))
-        return format(with_context.normalize(), "f")
+        return decimal_text(Decimal(int(r.p)) / Decimal(int(r.q)))
     return "≈" + f"{float(r):.6g}"
 
 
@@ -945,10 +945,6 @@ def show_scalar(e: sp.Expr) -> str:
 
 
 # ============================================================================ one question
-
-
-def _letter(i: int) -> str:
-    return chr(ord("A") + i) if i < 26 else f"#{i + 1}"
 
 
 class _QuestionChecker:
@@ -1029,7 +1025,7 @@ class _QuestionChecker:
                 self.findings.extend(self.about_others(i, choice, truths))
 
     def about_others(self, i: int, c: Choice, truths: list[tuple[int, bool | None]]) -> list[Diagnostic]:
-        letter = _letter(i)
+        letter = choice_letter(i)
         truth, why = nonvalue.about_others(c.means, truths)
         if truth is None:
             return [Diagnostic(c.loc, "K104", f"choice {letter} ({c.means}): cannot decide: {why}")]
@@ -1046,7 +1042,7 @@ class _QuestionChecker:
             return None
 
     def choice(self, i: int, c: Choice, quantity: object) -> list[Diagnostic]:
-        letter = _letter(i)
+        letter = choice_letter(i)
         flag_loc = c.correct_loc or c.loc
         keyed = "correct" if c.correct else "incorrect"
         given = [f for f in ("value", "claim", "means", "manual") if getattr(c, f) is not None]

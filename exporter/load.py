@@ -31,6 +31,7 @@ from .model import (
     Pair,
     Parameters,
     Question,
+    choice_letter,
 )
 from .variants import MAX_VARIANTS, expression_fields, placeholder_names, text_fields
 from .yamlhints import stray_field_hint
@@ -72,16 +73,6 @@ def _fast_validator() -> Any:
     except ImportError:
         return None
     return jsonschema_rs.Draft202012Validator(schema())
-
-
-def choice_letter(index: int) -> str:
-    """A, B, …, Z, AA, AB: how instructors refer to options."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 class PathError(Exception):

@@ -36,6 +36,17 @@ class Loc:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+def choice_letter(index: int) -> str:
+    """A, B, …, Z, AA, AB: how messages and pages name the option at `index` (0-based), in
+    the order the bank lists them (every export keeps that order)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 @dataclass(frozen=True)
 class Choice:
     """One option of a choice question.

@@ -53,7 +53,7 @@ def needs_undefined_quantity(choices: tuple[Choice, ...]) -> bool:
 
 def about_others(kind: str, others: list[tuple[int, bool | None]]) -> tuple[bool | None, str]:
     """The truth of a none/all-of-the-above option from the other options' truths, and why."""
-    from .keys import _letter
+    from .model import choice_letter as _letter
 
     if not others:
         return None, "there are no other options to refer to"

@@ -20,8 +20,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Literal, NamedTuple, TypeVar
 from urllib.parse import quote
@@ -29,6 +27,7 @@ from urllib.parse import quote
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from .decimals import decimal_text as decimal_text  # the one number formatter, re-exported
 from .diagnostics import Diagnostic, Report
 from .model import Loc
 
@@ -245,34 +244,6 @@ def markdown_images(markdown: str) -> list[MarkdownImage]:
     if "![" in markdown:
         walk(_parser("mathjax").parse(markdown))
     return found
-
-
-def decimal_text(number: float | Fraction | Decimal, digits: int | None = None) -> str:
-    """A number as plain positional decimal text: 0.064 → '0.064', 2.0 → '2', 1e-07 →
-    '0.0000001'; with `digits`, rounded half away from zero to exactly that many decimals
-    (`digits=2`: 1890.88987 → '1890.89', 12.5 → '12.50').
-
-    Every target parses numbers differently (Moodle's is_numeric and locale-free floatval,
-    Canvas's to_f and BigDecimal, gift-pegjs's grammar), and the one form all of them read
-    as the same double is this: repr()'s shortest round-tripping digits, written out
-    without exponent, thousands separator or trailing zeros. `digits` is for numbers a
-    student reads (a currency, a rounded key): one formatter for every displayed number.
-    """
-    if digits is not None:
-        if isinstance(number, Fraction):
-            with localcontext() as ctx:
-                ctx.prec = 400
-                exact = Decimal(number.numerator) / Decimal(number.denominator)
-        else:
-            exact = number if isinstance(number, Decimal) else Decimal(repr(float(number)))
-        with localcontext() as ctx:
-            ctx.prec = 400
-            text = format(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP), "f")
-        return text[1:] if text.startswith("-") and not text.strip("-0.") else text
-    text = format(Decimal(repr(float(number))), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 _MD_MARKUP = re.compile(r"[*_`]+")

@@ -52,7 +52,8 @@ from fractions import Fraction
 from typing import Callable, Iterator, Sequence
 
 from .diagnostics import Diagnostic, Report
-from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question
+from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter
+from .decimals import decimal_text
 
 DEFAULT_COUNT_CAP = 20
 """Without `count:`, every combination becomes a variant, but at most this many."""
@@ -198,18 +199,10 @@ def literal_value(text: str) -> Fraction:
     return Fraction(Decimal(text))
 
 
-def shown_decimal(value: Decimal) -> str:
-    """Plain positional notation without trailing zeros: `0.24`, `100`, `-0.001`."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") or Decimal(text) == 0 else text
-
-
 def show_rational(value: Fraction, digits: int | None = None) -> str:
     """An exact decimal when the value has one, else 6 significant digits; with `digits`,
     exactly that many decimals (the one shared formatter, exporter.text.decimal_text)."""
     if digits is not None:
-        from .text import decimal_text
-
         return decimal_text(value, digits)
     q = value.denominator
     for prime in (2, 5):
@@ -219,8 +212,8 @@ def show_rational(value: Fraction, digits: int | None = None) -> str:
         ctx.prec = 200
         exact = Decimal(value.numerator) / Decimal(value.denominator)
     if q == 1:
-        return shown_decimal(exact)
-    return shown_decimal(_round_significant(exact))
+        return decimal_text(exact)
+    return decimal_text(_round_significant(exact))
 
 
 def _round_significant(value: Decimal) -> Decimal:
@@ -478,7 +471,7 @@ def _dependent_range(q: Question, params: Parameters, name: str, bounds: tuple[s
         report(Diagnostic(loc, E_DRAW, f"`{q.id}`: the range of `{name}` has more than 1000 values for "
                           f"{', '.join(f'{k}={v}' for k, v in chosen.items())}; use a larger step"))
         raise _StopDrawing
-    return [shown_decimal(Decimal(start.numerator) / Decimal(start.denominator) + k * (Decimal(step.numerator) / Decimal(step.denominator)))
+    return [decimal_text(Decimal(start.numerator) / Decimal(start.denominator) + k * (Decimal(step.numerator) / Decimal(step.denominator)))
             for k in range(n)]
 
 
@@ -619,7 +612,7 @@ def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dic
                               f"{approx:.3e}: too large or too small to show to students"))
             ok = False
             continue
-        values[name] = Value(literal, shown_decimal(_round_significant(approx)), float(approx))
+        values[name] = Value(literal, decimal_text(_round_significant(approx)), float(approx))
     return values if ok else None
 
 
@@ -696,7 +689,6 @@ def _instantiate(stub: Question, k: int, values: dict[str, Value]) -> Question:
 
 def _duplicate_choices(q: Question, report: Report) -> bool:
     """Two options that read the same in this variant (e.g. `{{s}}` and `{{1 - s}}` at 0.5)."""
-    from .load import choice_letter
 
     seen: dict[str, int] = {}
     found = False

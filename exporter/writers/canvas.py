@@ -76,7 +76,7 @@ from lxml import etree
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
 from ..model import Bank, Group, Loc, Question
-from ..text import MathStyle, plain_text, to_html, writable
+from ..text import MathStyle, decimal_text, plain_text, to_html, writable
 from . import Writer, register
 from .ims import (
     MANIFEST,
@@ -180,13 +180,6 @@ def decimal(number: float) -> Decimal:
     return Decimal(0) if value == 0 else value
 
 
-def number_text(value: Decimal) -> str:
-    """Plain positional notation, no exponent, no trailing zeros: what Canvas parses alike
-    with `to_f` and `BigDecimal`."""
-    value = value.normalize()
-    return "0" if value == 0 else format(value, "f")
-
-
 def single_paragraph_text(html: str) -> str | None:
     """The text of `html` if it is one attribute-less <p> holding only text, else None.
 
@@ -264,7 +257,7 @@ def _condition(parent: etree._Element, *, continue_: bool) -> tuple[etree._Eleme
 
 
 def _setvar(cond: etree._Element, action: str, value: Decimal) -> None:
-    _sub(cond, "setvar", number_text(value), action=action, varname=SCORE)
+    _sub(cond, "setvar", decimal_text(value), action=action, varname=SCORE)
 
 
 def _display(cond: etree._Element, ident: str) -> None:
@@ -385,7 +378,7 @@ class _CanvasWriter:
             ("shuffle_answers", "false"),
             ("scoring_policy", "keep_highest"),
             ("quiz_type", "assignment"),
-            ("points_possible", number_text(points)),
+            ("points_possible", decimal_text(points)),
             ("show_correct_answers", "true"),
             ("anonymous_submissions", "false"),
             ("could_be_locked", "false"),
@@ -448,7 +441,7 @@ class _CanvasWriter:
             self.warned_groups.add(group.name)
             self.warning(group.loc or Loc(self.bank.path, 1, 1), W_GROUP_POINTS, f"the questions of group "
                          f"`{group.name}` are worth different points; Canvas gives each picked question the "
-                         f"same: {number_text(points[0])} (the first one's)")
+                         f"same: {decimal_text(points[0])} (the first one's)")
         return points[0] if points else Decimal(1)
 
     def points_possible(self) -> Decimal:
@@ -475,7 +468,7 @@ class _CanvasWriter:
         selection = _sub(_sub(section, "selection_ordering"), "selection")
         _sub(selection, "selection_number", str(group.pick))
         extension = _sub(selection, "selection_extension")
-        _sub(extension, "points_per_item", number_text(self.group_points(group)))
+        _sub(extension, "points_per_item", decimal_text(self.group_points(group)))
         by_id = {q.id: q for q in self.bank.questions}
         for qid in group.question_ids:
             if qid in by_id:
@@ -492,7 +485,7 @@ class _CanvasWriter:
         ids = self.answer_ids(q)
         for label, entry in (
             ("question_type", CANVAS_TYPES[q.type]),
-            ("points_possible", number_text(decimal(q.points))),
+            ("points_possible", decimal_text(decimal(q.points))),
             ("original_answer_ids", ",".join(str(i) for i in ids)),
             # In a QTI .zip import the item *is* the bank question (its migration id is
             # this ident), so the quiz question refers to it by the same ident.
@@ -667,10 +660,10 @@ class _CanvasWriter:
         exact, margin = decimal(answer), decimal(tolerance)
         cond, var = self.scoring(item)
         either = _sub(var, "or")
-        _varequal(either, RESPONSE, number_text(exact))
+        _varequal(either, RESPONSE, decimal_text(exact))
         within = _sub(either, "and")
-        _sub(within, "vargte", number_text(exact - margin), respident=RESPONSE)
-        _sub(within, "varlte", number_text(exact + margin), respident=RESPONSE)
+        _sub(within, "vargte", decimal_text(exact - margin), respident=RESPONSE)
+        _sub(within, "varlte", decimal_text(exact + margin), respident=RESPONSE)
         self.finish_scoring(item, cond)
 
     def body_short_answer(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:

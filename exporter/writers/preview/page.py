@@ -12,7 +12,6 @@ optional "reveal all" convenience.
 from __future__ import annotations
 
 import re
-import string
 from importlib import resources
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -22,7 +21,7 @@ from lxml import html as lhtml
 
 from ...diagnostics import Diagnostic
 from ...figures import Figure, Figures
-from ...model import CHOICE_TYPES, Bank, Group, Loc, Question
+from ...model import CHOICE_TYPES, Bank, Group, Loc, Question, choice_letter
 from ...text import decimal_text, to_html
 from .status import Status, Statuses
 
@@ -87,10 +86,6 @@ def inline_fragment(parent: etree._Element, markup: str) -> None:
     if markup.startswith("<p>") and markup.endswith("</p>") and markup.count("<p>") == 1:
         markup = markup[3:-4]
     add_fragment(parent, markup)
-
-
-def letters(n: int) -> list[str]:
-    return [string.ascii_uppercase[i] if i < 26 else f"{i + 1}" for i in range(n)]
 
 
 def points_text(points: float) -> str:
@@ -339,7 +334,7 @@ class PageWriter:
         body = el(box, "div", class_="reveal-body")
         if q.type in CHOICE_TYPES:
             ol = el(body, "ol", class_="key-list")
-            for letter, c in zip(letters(len(q.choices)), q.choices):
+            for letter, c in ((choice_letter(i), c) for i, c in enumerate(q.choices)):
                 li = el(ol, "li", class_="correct" if c.correct else "wrong")
                 mark = el(li, "span", class_="mark")
                 add_text(mark, f"{letter} {'✓ correct' if c.correct else '✗ wrong'}")
