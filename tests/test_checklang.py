@@ -61,22 +61,18 @@ CASES = [
 ]
 
 
+def multiple_choice(choices: list[str], check: str) -> str:
+    """A bank of one multiple-choice question; each choice a YAML flow mapping."""
+    lines = "".join(f"      - {c}\n" for c in choices)
+    return f"title: T\nquestions:\n  - id: q\n    type: multiple_choice\n    text: which?\n    choices:\n{lines}    check: {check}\n"
+
+
 def question(check: str, right: str, wrong: str, *, swapped: bool) -> str:
-    return textwrap.dedent(f"""\
-        title: T
-        questions:
-          - id: q
-            type: multiple_choice
-            text: which?
-            choices:
-              - text: right
-                correct: {str(swapped is False).lower()}
-                value: "{right}"
-              - text: wrong
-                correct: {str(swapped).lower()}
-                value: "{wrong}"
-            check: {check}
-        """)
+    return multiple_choice(
+        [f'{{text: right, correct: {str(not swapped).lower()}, value: "{right}"}}',
+         f'{{text: wrong, correct: {str(swapped).lower()}, value: "{wrong}"}}'],
+        check,
+    )
 
 
 def findings(tmp_path: Path, yaml_text: str) -> list:
@@ -202,7 +198,7 @@ def test_assumptions_are_validated(tmp_path: Path) -> None:
     f = tmp_path / "t.yaml"
     f.write_text(question("{symbols: {x: positiv}, quantity: 'x'}", "x", "2*x", swapped=False), encoding="utf-8")
     _, found = load_banks([str(f)])
-    assert found and found[0].code.startswith("E") and found[0].loc.line == 13, [str(d) for d in found]
+    assert found and found[0].code.startswith("E") and found[0].loc.line == 9, [str(d) for d in found]
     found = findings(tmp_path, question("{symbols: {x: [positive, negative]}, quantity: 'x'}", "x", "2*x", swapped=False))
     assert [d.code for d in found] == ["X108"] and "contradict" in found[0].message
 
@@ -387,18 +383,12 @@ NON_VALUE = [
 
 
 def options_question(means: str, check: str, keyed_to_means: bool) -> str:
-    return textwrap.dedent(f"""\
-        title: T
-        questions:
-          - id: q
-            type: multiple_choice
-            text: which?
-            choices:
-              - {{text: "1", correct: {str(not keyed_to_means).lower()}, value: 1}}
-              - {{text: "3", correct: false, value: 3}}
-              - {{text: "{means}", correct: {str(keyed_to_means).lower()}, means: {means}}}
-            check: {check}
-        """)
+    return multiple_choice(
+        [f'{{text: "1", correct: {str(not keyed_to_means).lower()}, value: 1}}',
+         '{text: "3", correct: false, value: 3}',
+         f'{{text: "{means}", correct: {str(keyed_to_means).lower()}, means: {means}}}'],
+        check,
+    )
 
 
 @pytest.mark.parametrize("means, when_true, when_false", NON_VALUE, ids=[n[0] for n in NON_VALUE])
