@@ -45,7 +45,6 @@ import io
 import random
 import re
 import tokenize
-import warnings
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -626,11 +625,11 @@ def _names_in(text: str) -> set[str]:
     """The value names an expression uses (not the functions it calls); unparsable: {""}."""
     import ast
 
+    from . import expr
+
     try:
-        with warnings.catch_warnings():  # `1and x`: a SyntaxWarning, not a finding
-            warnings.simplefilter("ignore")
-            tree = ast.parse("(" + text + "\n)", mode="eval")
-    except SyntaxError:
+        tree, _ = expr.parse(text)  # the allow-list's parser: bounded length and depth, no warnings
+    except expr.ExprError:
         return {""}
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
