@@ -599,7 +599,7 @@ class CachedChecker(_Folder):
         return CheckSummary(
             checked=sum(1 for q in questions if q.check is not None and not q.check.is_manual),
             manual=sum(1 for q in questions if q.check is not None and q.check.is_manual),
-            failed=sum(1 for f in found if f),
+            failed=sum(1 for f in found if any(d.severity == "error" for d in f or ())),
             total=n,
         )
 

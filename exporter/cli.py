@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="count warnings as errors: exit 1, and build writes nothing")
         sp.add_argument("--quizzes", metavar="DIR", help=f"quiz files to check and build (default: {DEFAULT_QUIZZES}/ "
                         "if it exists and no PATH is given)")
+        sp.add_argument("--strict-display", action="store_true", help="a choice text qbank cannot read (taken as written) "
+                        "is an error, not just counted")
 
     c = sub.add_parser("check", help="validate the bank and recompute every answer key")
     common(c)
@@ -118,6 +120,7 @@ def _check(args: argparse.Namespace) -> pipeline.CheckResult:
         progress=report.Progress(),
         ignore=[c for group in args.ignore for c in group],
         warnings_as_errors=args.warnings_as_errors,
+        strict_display=args.strict_display,
     )
     for note in result.notes:
         print(f"qbank: {note}", file=sys.stderr)

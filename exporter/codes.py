@@ -157,6 +157,14 @@ CODES: dict[str, Code] = _registry(
          "choose other `given:` values"),
     Code("K113", "error", "keys", "a template given to the checker directly (check its variants: `exporter.variants.expand`)",
          "expand variants before checking (a bug in the caller, not the bank)"),
+    # --- displayed keys and givens (display.py, givens_shown.py)
+    Code("K120", "error", "keys", "a choice's displayed text denotes something else than its `value`",
+         "fix the text or the value (see *Displayed keys*)"),
+    Code("K121", "warning", "keys", "a choice's text qbank cannot read: taken as written (counted in the summary; "
+         "shown, as an error, only with `--strict-display`)",
+         "write it as a number or one `$…$` formula, or map names with the check's `display:`"),
+    Code("K122", "error", "keys", "a number under `given:` that the question text does not show",
+         "show the value in the text, or fix the given"),
     # --- variants (variants.py)
     Code("K114", "error", "keys", "the check needed more memory than the bound (`--memory`, default 2048 MiB)",
          "simplify the check (expand less, smaller powers), or raise `--memory`"),

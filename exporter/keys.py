@@ -1064,20 +1064,21 @@ class _QuestionChecker:
         if c.value is not None:
             qtext = self.check.quantity.strip()
             value = self.build(c.value, c.value_loc or c.loc)
+            shown = self.displayed(letter, c, value)
             if nonvalue.has_no_value(quantity):
                 if c.correct:
-                    return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed correct, but {qtext} has no finite real "
-                                       f"value here ({show(quantity)}): it is undefined or does not exist")]
-                return []
+                    return shown + [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed correct, but {qtext} has no finite real "
+                                               f"value here ({show(quantity)}): it is undefined or does not exist")]
+                return shown
             verdict = decide_equal(quantity, value)  # this order: the message names the quantity first
             if verdict.value is None:
-                return [Diagnostic(c.value_loc or c.loc, "K104", f"choice {letter}: cannot decide whether `{c.value.strip()}` equals {qtext}: {verdict.why}")]
+                return shown + [Diagnostic(c.value_loc or c.loc, "K104", f"choice {letter}: cannot decide whether `{c.value.strip()}` equals {qtext}: {verdict.why}")]
             if verdict.value == c.correct:
-                return []
+                return shown
             if c.correct:
                 hint = assume.hint(value, quantity, decide_equal)
-                return [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed correct, but {qtext} = {show(quantity)}, not {self._as_written(c.value, value)}{_why(verdict)}{hint}")]
-            return [Diagnostic(flag_loc, "K102", f"choice {letter} is keyed incorrect, but it equals the key: {qtext} = {show(quantity)}")]
+                return shown + [Diagnostic(flag_loc, "K101", f"choice {letter} is keyed correct, but {qtext} = {show(quantity)}, not {self._as_written(c.value, value)}{_why(verdict)}{hint}")]
+            return shown + [Diagnostic(flag_loc, "K102", f"choice {letter} is keyed incorrect, but it equals the key: {qtext} = {show(quantity)}")]
         claim = self.build(c.claim, c.claim_loc or c.loc, claim=True)
         verdict = decide_claim(claim)
         if verdict.value is None:
@@ -1155,6 +1156,16 @@ class _QuestionChecker:
         elif verdict.value != bool(q.answer):
             keyed = "true" if q.answer else "false"
             self.findings.append(Diagnostic(loc, "K101", f"answer is {keyed}, but {_explain(claim, check.claim, verdict)}{_claim_hint(claim, verdict)}"))
+
+    def displayed(self, letter: str, c: Choice, value: object) -> list[Diagnostic]:
+        """Is the choice's text what was proved? (exporter.display; the names are read once)"""
+        from . import display
+
+        if not hasattr(self, "_names"):
+            self._names = display.names_of(self.scope)
+        return display.verify_choice(
+            letter, c, value, self._names, lambda source: self.build(source, c.text_loc), lambda a, b: decide_equal(a, b).value
+        )
 
     @staticmethod
     def _as_written(text: str, value: object) -> str:
@@ -1362,6 +1373,7 @@ def check_questions(
     memory: float = DEFAULT_MEMORY_MB,
     progress: Callable[[int, int], None] | None = None,
     report_for: Callable[[Question], Report] | None = None,
+    taken_as_written: bool = False,
 ) -> CheckSummary:
     """Check every question, in parallel processes, reporting findings in bank order.
 
@@ -1389,7 +1401,8 @@ def check_questions(
         while next_to_report < total and results[next_to_report] is not None:
             sink = report_for(qs[next_to_report]) if report_for is not None else report
             for d in results[next_to_report]:
-                sink(d)
+                if taken_as_written or d.code != "K121":
+                    sink(d)
             next_to_report += 1
 
     def finished(i: int, found: list[Diagnostic]) -> None:
@@ -1402,6 +1415,10 @@ def check_questions(
 
     flush()
     if work:
+        if any("$" in c.text for i in work for c in qs[i].choices if c.value is not None):
+            from . import latex
+
+            latex.warm_up()  # outside any question's time bound, and before workers fork
         if jobs <= 1 and threading.current_thread() is threading.main_thread():
             for i in work:
                 finished(i, check_question(qs[i], timeout=timeout, memory=memory))
@@ -1411,7 +1428,7 @@ def check_questions(
     return CheckSummary(
         checked=sum(1 for q in qs if _needs_work(q)),
         manual=sum(1 for q in qs if q.check is not None and q.check.is_manual),
-        failed=sum(1 for r in results if r),
+        failed=sum(1 for r in results if r and any(d.severity == "error" for d in r)),
         total=total,
     )
 

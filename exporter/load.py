@@ -386,6 +386,9 @@ def _translate(err: jsonschema.ValidationError, doc: Document) -> Iterable[Diagn
             f"`{unused}` is not used by a {qtype} question; remove it (or change `type`)",
         )
         return
+    if kind == "anyOf" and err.validator_value == [{"required": ["text"]}, {"required": ["value"]}]:
+        yield Diagnostic(doc.loc(path), "E102", f"missing required field `text` in {where} (or a `value` for qbank to write it from)")
+        return
     if kind == "propertyNames":
         yield Diagnostic(doc.loc(path), "E105", f"{where}: a defined name is a letter followed by letters, digits or `_`")
         return
@@ -406,9 +409,10 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
 
     choices = tuple(
         Choice(
-            text=c["text"],
+            text=c.get("text", ""),
             correct=c["correct"],
             loc=doc.loc(at + ("choices", i)),
+            text_loc=doc.text_loc(at + ("choices", i, "text")) if "text" in c else None,
             feedback=c.get("feedback"),
             value=doc.raw.get(at + ("choices", i, "value")) if "value" in c else None,
             claim=c.get("claim"),
@@ -447,6 +451,7 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         category=tuple(q.get("category", ())),
         check=_check(doc, at + ("check",), q["check"]),
         parameters=_parameters(doc, at + ("parameters",), q["parameters"]) if "parameters" in q else None,
+        digits=q.get("digits", doc.data.get("digits")),
     )
 
 
@@ -585,6 +590,7 @@ def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
         quantity_loc=doc.text_loc(at + ("quantity",)) if "quantity" in c else None,
         claim=c.get("claim"),
         claim_loc=doc.text_loc(at + ("claim",)) if "claim" in c else None,
+        display=tuple((str(k), str(v)) for k, v in c.get("display", {}).items()),
     )
 
 

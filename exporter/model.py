@@ -69,6 +69,8 @@ class Choice:
     """A non-value option the checker decides: "none of the above", "undefined", … (exporter.nonvalue)."""
     manual: str | None = None
     """Why this one option's `correct:` flag cannot be computed; the flag is then trusted."""
+    text_loc: Loc | None = None
+    """Where `text` is written; None when the loader wrote it from `value` (it was left out)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class Check:
     quantity_loc: Loc | None = None
     claim: str | None = None
     claim_loc: Loc | None = None
+    display: tuple[tuple[str, str], ...] = ()
+    """LaTeX → check name, for displayed math whose names qbank cannot map by itself."""
 
     @property
     def is_manual(self) -> bool:
@@ -202,6 +206,8 @@ class Question:
     points_loc: Loc | None = None
     """Where `points` was set: the question's `points:` line, or a quiz's (a finding about
     the points then points into the quiz file, which caused it). None: the default 1."""
+    digits: int | None = None
+    """Decimal places of numbers qbank writes for omitted choice texts (question, else bank)."""
 
     @property
     def display_title(self) -> str:

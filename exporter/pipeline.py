@@ -143,6 +143,27 @@ def _check_key(q: Question) -> Question:
     return replace(q, points=1.0, points_loc=None, category=(), title=None)
 
 
+def _displayed_keys(questions: Sequence[Question]) -> int:
+    """Choice texts the checker verifies: a `value` in a machine-checked question, written by
+    the author (a text qbank wrote from the value needs no verifying)."""
+    return sum(
+        1
+        for q in questions
+        if q.check is not None and not q.check.is_manual and q.parameters is None
+        for c in q.choices
+        if c.value is not None and c.text_loc is not None
+    )
+
+
+def _taken_as_written(found: list[Diagnostic], strict: bool) -> tuple[list[Diagnostic], int]:
+    """K121 findings are counted, not shown — or shown as errors when `strict`."""
+    taken = [d for d in found if d.code == "K121"]
+    kept = [d for d in found if d.code != "K121"]
+    if strict:
+        kept += [replace(d, severity="error") for d in taken]
+    return kept, len(taken)
+
+
 def check(
     paths: Sequence[str | os.PathLike[str]] | None = None,
     *,
@@ -155,6 +176,7 @@ def check(
     progress: Callable[[int, int], None] | None = None,
     ignore: Sequence[str] = (),
     warnings_as_errors: bool = False,
+    strict_display: bool = False,
 ) -> CheckResult:
     """Load, validate and key-check a bank (and its quizzes); never raises for bad bank
     content — every problem is a Diagnostic in the result. Raises `PathError` for a path
@@ -168,6 +190,8 @@ def check(
     `warnings_as_errors`: count warnings as errors (a build then writes nothing).
     Raises ValueError for an unknown code in `ignore`. The default cache folder is outside
     the work tree, one per bank folder (exporter.cache.location); none when `CI=true`.
+    `strict_display`: a displayed key qbank cannot read (K121, "taken as written") is an
+    error instead of a count in the summary.
     """
     from .cache import CachedChecker, LoadCache, location
 
@@ -214,7 +238,7 @@ def check(
     stats: dict[str, object] = {}
     with _timed(timings, "check"):
         options = dict(jobs=jobs, timeout=timeout, memory=memory, progress=progress,
-                       report_for=variants.report_for(findings))
+                       report_for=variants.report_for(findings), taken_as_written=True)  # K121 are counted below
         if loads is None:
             from .keys import check_questions  # sympy is slow to import: only when we check
 
@@ -223,7 +247,11 @@ def check(
             checker = CachedChecker(cache_dir)  # type: ignore[arg-type]  # set whenever loads is
             counts = checker.run(questions, findings, file_keys=loads.file_keys, **options)  # type: ignore[arg-type]
             stats = {"load": loads.stats, "check": checker.stats}
-    everything = list(dict.fromkeys(diagnostics + made.items + findings.items))  # a quiz may repeat a variant's error
+    from . import givens_shown
+
+    diagnostics += givens_shown.check(questions)
+    found, taken = _taken_as_written(list(dict.fromkeys(findings.items)), strict_display)
+    everything = list(dict.fromkeys(diagnostics + made.items + found))  # a quiz may repeat a variant's error
     diagnostics = _order(policy.apply(everything))
     summary = report.Summary(
         questions=len(questions),
@@ -237,6 +265,9 @@ def check(
         templates=sum(q.parameters is not None for b in banks for q in b.questions),
         quiz_files=len(files) - n_bank_files,
         unverified=sum(is_unverified(q) for b in banks for q in b.questions),
+        displayed=(shown := _displayed_keys(questions)),
+        verified=shown - taken - sum(d.code == "K120" for d in found),
+        taken=taken,
     )
     return CheckResult(given or [DEFAULT_BANK], banks, expanded, quiz_banks, diagnostics, summary, files, timings, stats, jobs, policy, notes)
 

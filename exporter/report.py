@@ -32,6 +32,9 @@ class Summary:
     quiz_files: int = 0
     unverified: int = 0
     """Manual questions still carrying `qbank import`'s placeholder check (among `manual`)."""
+    displayed: int = 0  # choice texts whose value sympy checks
+    verified: int = 0  # … proved to show that value
+    taken: int = 0  # … qbank could not read ("taken as written")
 
     def line(self) -> str:
         counted = f"{self.questions} questions"
@@ -40,12 +43,13 @@ class Summary:
             counted += f" ({self.written} written, {variants} variant(s) of {self.templates} parametrised)"
         bank_files = len(self.files) - self.quiz_files
         where = f"{bank_files} bank file(s)" + (f" and {self.quiz_files} quiz file(s)" if self.quiz_files else "")
+        shown = f"displayed keys: {self.verified} verified, {self.taken} taken as written; " if self.displayed else ""
         return (
             f"qbank: {counted} in {where}: "
             f"{self.checked} machine-checked, {self.manual} manual"
             + (f" ({self.unverified} imported, still unverified)" if self.unverified else "")
             + f", {self.failed} failed; "
-            f"{self.errors} error(s), {self.warnings} warning(s)"
+            f"{shown}{self.errors} error(s), {self.warnings} warning(s)"
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -57,6 +61,9 @@ class Summary:
             "failed": self.failed,
             "errors": self.errors,
             "warnings": self.warnings,
+            "displayed_keys": self.displayed,
+            "displayed_verified": self.verified,
+            "displayed_taken_as_written": self.taken,
         }
 
 

@@ -58,7 +58,7 @@ def test_check_clean_bank_exits_0_with_summary(seed: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     # the seed's 10 questions and the 4 variants of its parametrised one, the statistics
     # bank's 11 and the 4 + 6 variants of its two (each variant is checked)
-    assert "35 questions (21 written, 14 variant(s) of 3 parametrised) in 2 bank file(s): 34 machine-checked, 1 manual, 0 failed; 0 error(s)" in err
+    assert "35 questions (21 written, 14 variant(s) of 3 parametrised) in 2 bank file(s): 34 machine-checked, 1 manual, 0 failed; displayed keys: 67 verified, 0 taken as written; 0 error(s)" in err
 
 
 def test_check_wrong_key_exits_1_with_located_finding(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -82,7 +82,7 @@ def test_json_report(tmp_path: Path, monkeypatch, capsys) -> None:
     report = json.loads(capsys.readouterr().out)
     # choice A is the true key (K102) and choice B is keyed correct but wrong (K101)
     assert report["summary"] == {"questions": 2, "checked": 1, "manual": 1, "unverified": 0, "failed": 1, "errors": 2,
-                                 "warnings": 0}
+                                 "warnings": 0, "displayed_keys": 2, "displayed_verified": 2, "displayed_taken_as_written": 0}
     assert [d["code"] for d in report["diagnostics"]] == ["K102", "K101"]
     first = report["diagnostics"][0]
     assert (first["path"], first["line"], first["column"], first["severity"]) == ("bank/broken.yaml", 8, 18, "error")

