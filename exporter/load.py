@@ -726,6 +726,8 @@ def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic
             seen: dict[str, str] = {}
             for i, c in enumerate(q.choices):
                 key = " ".join(c.text.split())
+                if not key:
+                    continue  # left out: qbank writes it from the value (exporter.choice_texts)
                 if key in seen:
                     yield Diagnostic(
                         c.loc,

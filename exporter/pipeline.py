@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import figures, identity, quizzes as quiz_files, report, variants
+from . import choice_texts, figures, identity, quizzes as quiz_files, report, variants
 from .codes import ALIASES, CODES
 from .diagnostics import Collector, Diagnostic
 from .load import PathError, bank_files, load_banks
@@ -229,6 +229,8 @@ def check(
             diagnostics += found
             quiz_banks = quiz_files.assemble(loaded, banks, made, seed=seed)
     findings = Collector()
+    expanded = choice_texts.fill(expanded)  # texts left out are written from their values
+    quiz_banks = choice_texts.fill(quiz_banks)
     questions = [q for b in expanded for q in b.questions]
     if quiz_banks:  # a quiz's copy of a bank question is the same check: run it once
         unique: dict[Question, Question] = {}

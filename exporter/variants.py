@@ -693,6 +693,8 @@ def _duplicate_choices(q: Question, report: Report) -> bool:
     found = False
     for i, c in enumerate(q.choices):
         key = " ".join(c.text.split())
+        if not key:
+            continue  # left out: written from the value later (exporter.choice_texts)
         if key in seen:
             report(Diagnostic(c.loc, E_DUPLICATE_CHOICE, f"choices {choice_letter(seen[key])} and {choice_letter(i)} "
                               f"both read `{key}`: students could not tell them apart; change the values or the options"))

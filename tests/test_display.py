@@ -201,3 +201,58 @@ def test_givens_are_found_among_the_numbers_of_the_text(text, shown) -> None:
 
     numbers = givens_shown.numbers_in(text)
     assert (latex.Fraction(1, 4) in numbers and latex.Fraction(-2) in numbers) is shown
+
+
+# --------------------------------------------------------------------------- omitted texts
+
+
+OMITTED = r"""title: Omitted texts
+digits: 3
+questions:
+  - id: mean
+    type: multiple_choice
+    text: 'What is $35/12$, to three places?'
+    choices:
+      - {correct: true, value: 35/12}
+      - {correct: false, value: 0.5}
+      - {correct: false, value: 1/3, text: '$\frac{1}{3}$'}
+    check:
+      quantity: 35/12
+  - id: chain
+    type: multiple_choice
+    digits: 2
+    text: 'With $y = \tanh(z)$ and $z = 2x_1$, what is $\frac{dy}{dx_1}$?'
+    choices:
+      - {correct: true, value: 2*(1 - y**2)}
+      - {correct: false, value: 1 - y**2}
+      - {correct: false, value: 2*x1*yhat}
+      - {correct: false, value: 0.125}
+    check:
+      symbols: [x1, yhat]
+      define: {z: 2*x1, y: tanh(z)}
+      quantity: diff(y, x1)
+"""
+
+
+def test_omitted_texts_are_written_from_the_values_with_digits_and_names_mapped_back(tmp_path) -> None:
+    from exporter import pipeline
+
+    f = tmp_path / "b.yaml"
+    f.write_text(OMITTED, encoding="utf-8")
+    result = pipeline.check([str(f)], cache=False, jobs=1, quizzes=None)
+    assert [str(d) for d in result.diagnostics] == []
+    mean, chain = result.expanded[0].questions
+    assert [c.text for c in mean.choices] == ["2.917", "0.500", "$\\frac{1}{3}$"]  # bank digits: 3
+    assert [c.text for c in chain.choices] == ["$2 - 2 y^{2}$", "$1 - y^{2}$", "$2 x_{1} \\hat{y}$", "0.12"]
+    assert result.summary.displayed == 1 and result.summary.verified == 1  # only the written one is verified
+    built = pipeline.build(result, tmp_path / "out")
+    assert built.built
+    assert b"2.917" in (tmp_path / "out" / "moodle" / "b.xml").read_bytes()
+
+
+def test_a_choice_with_neither_text_nor_value_is_a_located_load_error(tmp_path) -> None:
+    f = tmp_path / "b.yaml"
+    f.write_text(OMITTED.replace("      - {correct: false, value: 0.5}\n", "      - {correct: false}\n"), encoding="utf-8")
+    _, found = load_banks([str(f)])
+    assert [(d.loc.line, d.code) for d in found] == [(9, "E102")]
+    assert "`text`" in found[0].message and "value" in found[0].message
