@@ -236,9 +236,15 @@ class Round(sp.Function):
         try:
             with mpmath.workdps(60):
                 v = x.evalf(60)
-                if not v.is_Float:
-                    return None  # not real, or not evaluable: stays unevaluated
-                r = round_mp(mpmath.mpf(v), int(n))
+                if v.is_Float:
+                    value = mpmath.mpf(v)
+                else:  # sympy cannot (an unevaluated integral): the key checker's evaluator
+                    from .keys import numeric_value
+
+                    value = numeric_value(x)
+                    if value is None:
+                        return None  # not real, or not evaluable: stays unevaluated
+                r = round_mp(value, int(n))
                 text = mpmath.nstr(r, 80, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
         except Undecidable:
             return None
@@ -261,6 +267,16 @@ MP_BUILTINS: dict[type, Callable] = {
     sp.acos: mpmath.acos,
     sp.asin: mpmath.asin,
     sp.atan: mpmath.atan,
+    # what integrate/limit/Sum return for textbook integrals (∫₀¹ e^(−x²) dx = √π·erf(1)/2)
+    sp.erf: mpmath.erf,
+    sp.erfc: mpmath.erfc,
+    sp.erfi: mpmath.erfi,
+    sp.Si: mpmath.si,
+    sp.Ci: mpmath.ci,
+    sp.Ei: mpmath.ei,
+    sp.gamma: mpmath.gamma,
+    sp.loggamma: mpmath.loggamma,
+    sp.zeta: mpmath.zeta,
 }
 
 

@@ -20,6 +20,8 @@ CASES = [
     ("integrate, definite", "{symbols: [x], quantity: 'integrate(x**2, x, 0, 3)'}", "9", "27"),
     ("integrate, antiderivative", "{symbols: [x], quantity: 'integrate(2*x*exp(x**2), x)'}", "exp(x**2)", "x**2*exp(x**2)"),
     ("integrate to oo", "{symbols: [x], quantity: 'integrate(exp(-2*x), x, 0, oo)'}", "1/2", "2"),
+    ("integrate to erf", "{symbols: [x], quantity: 'round(integrate(exp(-x**2), x, 0, 1), 4)'}", "0.7468", "0.7469"),
+    ("integrate, no closed form", "{symbols: [x], quantity: 'round(integrate(x**x, x, 0, 1), 4)'}", "0.7834", "0.7835"),
     ("limit", "{symbols: [x], quantity: 'limit(sin(3*x)/x, x, 0)'}", "3", "1"),
     ("limit, one side", "{symbols: [x], quantity: 'limit(abs(x)/x, x, 0, left)'}", "-1", "1"),
     ("det", "{define: {A: '[[2, 1], [1, 3]]'}, quantity: 'det(A)'}", "5", "7"),
