@@ -65,6 +65,8 @@ CODES: dict[str, Code] = _registry(
     Code("E008", "error", "read", "a control character in a text (it cannot be exported)",
          "remove it; in double quotes an escape like `\\f` makes one"),
     # --- the JSON Schema (schema/bank.schema.json)
+    Code("E009", "error", "read", "a file name that is not UTF-8 or holds a control character",
+         "rename the file (letters, digits, `-`, `_`)"),
     Code("E100", "error", "schema", "any other schema rule", "the message quotes the schema: follow it"),
     Code("E101", "error", "schema", 'unknown field (with a "did you mean")', "fix the spelling or remove it"),
     Code("E102", "error", "schema", "missing required field", "add it; the message says which type needs it"),

@@ -1289,6 +1289,10 @@ def _time_bound(seconds: float | None) -> Iterator[None]:
         return
 
     def on_alarm(signum: int, frame: object) -> None:
+        # If the signal lands in a garbage-collector callback or a `__del__`, Python prints
+        # the exception as "ignored" and the check runs on: so fire again soon, until it
+        # lands where it ends the check (whose `finally` below stops the timer).
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
         raise CheckTimeout
 
     previous = signal.signal(signal.SIGALRM, on_alarm)

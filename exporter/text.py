@@ -283,6 +283,30 @@ def unwritable_names(text: str) -> str:
 _NOT_WRITTEN = {"check", "parameters", "variant_values"}
 """Model fields no writer exports (the checker reads them): nothing there can break a file."""
 
+_last_clean: object = None
+"""The bank the last scan found clean: every writer of one bank is handed the same object."""
+
+
+def _has_unwritable(model: object) -> bool:
+    """Whether any string in the model (outside _NOT_WRITTEN) has an unwritable character:
+    one regex search over every string joined, without recursion — the common, clean case
+    costs a fraction of the labelled walk."""
+    strings: list[str] = []
+    stack = [model]
+    pop, push, add = stack.pop, stack.extend, strings.append
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is str:
+            add(value)
+        elif kind is tuple:
+            push(value)
+        elif kind is Loc or value is None or kind in (bool, int, float):
+            continue
+        elif hasattr(kind, "__dataclass_fields__"):
+            push([v for k, v in value.__dict__.items() if k not in _NOT_WRITTEN])
+    return UNWRITABLE.search("\n".join(strings)) is not None
+
 
 def writable(bank: B, report: Report, code: str, target: str) -> B:
     """`bank` with every unwritable character removed from every text, and one error
@@ -293,6 +317,11 @@ def writable(bank: B, report: Report, code: str, target: str) -> B:
     library). Strings are walked generically, so a field added to the model later is
     covered too; a bank without such characters is returned as it is (no copy).
     """
+    global _last_clean
+    if bank is _last_clean or not _has_unwritable(bank):
+        _last_clean = bank  # the next writer of this bank skips the scan
+        return bank
+
     def walk(value: object, loc: Loc, label: str) -> object:
         if isinstance(value, str):
             if UNWRITABLE.search(value) is None:

@@ -137,13 +137,33 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
         return None, [Diagnostic(Loc(path, 1, 1), "E006", f"the file is nested too deeply (more than {MAX_NESTING} levels)")]
     if node is None:
         return None, [Diagnostic(Loc(path, 1, 1), "E003", "file is empty; a bank needs `title` and `questions`")]
-    shape = _shape_problem(path, text, node)
-    if shape is not None:
-        return None, [shape]
+    if "&" in text and _MAYBE_ANCHOR.search(text):  # no anchor, no alias: skip the walk (most banks)
+        shape = _shape_problem(path, text, node)
+        if shape is not None:
+            return None, [shape]
     doc = Document(path, None)
     problems: list[Diagnostic] = []
-    doc.data = _convert(node, (), doc, problems, text)
+    try:
+        doc.data = _convert(node, (), doc, problems, text)
+    except _TooDeep as exc:
+        return None, [exc.diagnostic]
     return doc, problems
+
+
+_MAYBE_ANCHOR = re.compile(r"(?<![^\s\[{,])&[^\s,\[\]{}]")  # starts with a literal `&`: a fast scan
+"""Where an anchor (`&name`) could start: after a space, a line start or a flow indicator.
+A prefilter only — it also matches `&amp;` in a text — so the exact walk runs when it hits."""
+
+
+class _TooDeep(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _too_deep(path: str, node: yaml.Node) -> Diagnostic:
+    return Diagnostic(_mark_loc(path, node.start_mark), "E006", f"nested more than {MAX_NESTING} levels deep; a bank "
+                      "needs a handful of levels: flatten this value")
 
 
 def _offset_loc(path: str, text: str, offset: int) -> Loc:
@@ -168,8 +188,7 @@ def _shape_problem(path: str, text: str, root: yaml.Node) -> Diagnostic | None:
         seen.add(id(node))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             if depth > MAX_NESTING:
-                return Diagnostic(_mark_loc(path, node.start_mark), "E006", f"nested more than {MAX_NESTING} levels "
-                                  "deep; a bank needs a handful of levels: flatten this value")
+                return _too_deep(path, node)
             children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
             stack.extend((child, depth + 1) for child in reversed(children))
     return None
@@ -186,12 +205,21 @@ def _alias_loc(path: str, text: str, node: yaml.Node) -> Loc:
     return _mark_loc(path, node.start_mark)
 
 
+_BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def read(file: Path, raw: bytes | None = None) -> tuple[Document | None, list[Diagnostic]]:
     """A YAML file from disk, through every check of this module (bank and quiz files alike).
     `raw`: the file's bytes when the caller already read them (the load cache hashes the
     very bytes that are parsed, so a save in between cannot pair one version's hash with
     the other's model)."""
     path = file.as_posix()
+    if _BAD_NAME.search(path):
+        # The name travels into every output's name, the lock, the reports and the LMS: a
+        # name that is not UTF-8 (decoded with surrogates) or holds a control character
+        # would break each of them, or forge a line of a CI log.
+        return None, [Diagnostic(Loc(path, 1, 1), "E009", "the file name is not UTF-8 or holds a control character "
+                                 "(shown escaped); rename the file")]
     try:
         raw = file.read_bytes() if raw is None else raw
     except OSError as exc:
@@ -255,6 +283,8 @@ def _control_character(text: str, loc: Loc) -> Diagnostic | None:
 
 def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagnostic], source: str = "") -> Any:
     doc.value_locs[at] = _mark_loc(doc.path, node.start_mark)
+    if len(at) >= MAX_NESTING and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        raise _TooDeep(_too_deep(doc.path, node))  # before recursing any deeper
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:

@@ -373,3 +373,42 @@ def test_infinite_points_in_a_quiz(tmp_path: Path) -> None:
     result = qbank(["check", "-j", "1", "--no-cache"], cwd, timeout=60)
     assert result.code == 1
     assert any(line.startswith("quizzes/x.yaml:4:13: Q103 ") for line in result.lines), result.err
+
+
+def test_a_file_name_that_is_not_utf8_or_holds_a_newline(tmp_path: Path) -> None:
+    import os
+
+    cwd = bank(tmp_path, ESSAY)
+    os.rename(cwd / "bank" / "b.yaml", os.fsencode(cwd / "bank") + b"/b\xff\n::warning::x.yaml")
+    env = dict(os.environ, GITHUB_ACTIONS="true")
+    result = qbank(["build", "-j", "1", "--no-cache"], cwd, timeout=60, env=env)
+    assert result.code == 1 and not (cwd / "dist").exists()
+    assert result.lines[0] == ("bank/b\\udcff\\n::warning::x.yaml:1:1: E009 the file name is not UTF-8 or holds a "
+                               "control character (shown escaped); rename the file")
+    assert [line[:12] for line in result.out.splitlines()] == ["::error file"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the ignored alarms, as expected
+def test_the_time_bound_survives_an_alarm_inside_a_gc_callback() -> None:
+    """An exception raised in a garbage-collector callback is printed and ignored; hypothesis
+    installs such a callback, and a check under the test suite once ran 6 minutes past its
+    0.5 s bound. The alarm now fires again until it lands where it ends the check."""
+    import gc
+    import time
+
+    from exporter.keys import CheckTimeout, _time_bound
+
+    def slow_callback(phase: str, info: dict) -> None:
+        until = time.perf_counter() + 0.001
+        while time.perf_counter() < until:
+            pass
+
+    gc.callbacks.append(slow_callback)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(CheckTimeout), _time_bound(0.2):
+            while time.perf_counter() - start < 20:
+                [[] for _ in range(1000)]  # garbage: a collection every few iterations
+    finally:
+        gc.callbacks.remove(slow_callback)
+    assert time.perf_counter() - start < 5
