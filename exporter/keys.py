@@ -1322,7 +1322,8 @@ def _memory_bound(megabytes: float | None) -> Iterator[None]:
     The limit is relative to the address space in use now, which includes sympy and, in a
     forked worker, the model it was forked with; the previous soft limit is restored after,
     so the bound applies to one question at a time, in a worker or (with `-j 1`) in qbank's
-    own process. Where the address space cannot be read (no /proc), there is no bound.
+    own process. Where the address space cannot be read (no /proc), or off the main thread
+    (the limit would hold for every thread of a program using the library), there is none.
     """
     try:
         import resource
@@ -1332,7 +1333,8 @@ def _memory_bound(megabytes: float | None) -> Iterator[None]:
         previous = resource.getrlimit(resource.RLIMIT_AS)
     except (ImportError, OSError, ValueError, IndexError):
         previous = None
-    if not megabytes or megabytes <= 0 or previous is None or megabytes != megabytes:
+    if (not megabytes or megabytes <= 0 or previous is None or megabytes != megabytes
+            or threading.current_thread() is not threading.main_thread()):  # the limit is process-wide
         yield
         return
     soft, hard = previous
