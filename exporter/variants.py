@@ -409,7 +409,7 @@ def _draw(q: Question, params: Parameters, seed: str, report: Report) -> list[di
     draws = 0
     quiet: list[Diagnostic] = []
     try:
-        while len(kept) < wanted and draws < MAX_DRAWS:
+        while len(kept) < wanted and draws < MAX_DRAWS and (params.ranges or len(seen) < total):
             draws += 1
             chosen = dict(zip(names, _combination(int(rng.random() * total), options)))
             usable = True
@@ -435,8 +435,9 @@ def _draw(q: Question, params: Parameters, seed: str, report: Report) -> list[di
         loc = params.where[0][1] if params.where else params.ranges[0][4]
         what = " and ".join(f"`{' '.join(t.split())}`" for t, _ in params.where) or "the dependent ranges"
         found = f"only {len(kept)} different draw(s)" if kept else "no draw"
-        report(Diagnostic(loc, E_UNSATISFIED, f"`{q.id}`: {found} of the parameter values satisfied {what} in {draws} "
-                          f"draws{f' (of {wanted} variants wanted)' if kept else ''}: relax the conditions, widen the values "
+        tried = f"all {total} combinations" if not params.ranges and len(seen) == total else f"{draws} draws"
+        report(Diagnostic(loc, E_UNSATISFIED, f"`{q.id}`: {found} of the parameter values satisfied {what} in {tried}"
+                          f"{f' (of {wanted} variants wanted)' if kept else ''}: relax the conditions, widen the values "
                           "or lower `count`"))
     return kept
 
