@@ -200,7 +200,7 @@ def literal_value(text: str) -> Fraction:
 
 def show_rational(value: Fraction, digits: int | None = None) -> str:
     """An exact decimal when the value has one, else 6 significant digits; with `digits`,
-    exactly that many decimals (the one shared formatter, exporter.text.decimal_text)."""
+    exactly that many decimals (the one shared formatter, exporter.decimals.decimal_text)."""
     if digits is not None:
         return decimal_text(value, digits)
     q = value.denominator
