@@ -167,6 +167,14 @@ CODES: dict[str, Code] = _registry(
          "write it as a number or one `$…$` formula, or map names with the check's `display:`"),
     Code("K122", "error", "keys", "a number under `given:` that the question text does not show",
          "show the value in the text, or fix the given"),
+    # --- math lint (mathlint.py): what MathJax would show as an error or red text
+    Code("T101", "error", "math", "unbalanced `{ }` in a math span", "close every `{` (a literal brace is `\\{`)"),
+    Code("T102", "error", "math", "`\\left` without `\\right` (or the reverse)", "pair them (`\\right.` closes with nothing)"),
+    Code("T103", "error", "math", "`\\begin`/`\\end` that do not pair up, or an environment MathJax lacks",
+         "close each environment with its own name"),
+    Code("T201", "warning", "math", "a command MathJax does not define (it shows as red text)", "fix the spelling"),
+    Code("T202", "warning", "math", "a lost backslash: `rac{`, `ext{`, `imes`, `anh(` (a command without its backslash "
+         "and first letter, as a double-quoted YAML escape or a scrape leaves it)", "write the command the message names"),
     # --- variants (variants.py)
     Code("K114", "error", "keys", "the check needed more memory than the bound (`--memory`, default 2048 MiB)",
          "simplify the check (expand less, smaller powers), or raise `--memory`"),

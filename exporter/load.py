@@ -452,6 +452,7 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         check=_check(doc, at + ("check",), q["check"]),
         parameters=_parameters(doc, at + ("parameters",), q["parameters"]) if "parameters" in q else None,
         digits=q.get("digits", doc.data.get("digits")),
+        text_loc=doc.text_loc(at + ("text",)),
     )
 
 

@@ -208,6 +208,8 @@ class Question:
     the points then points into the quiz file, which caused it). None: the default 1."""
     digits: int | None = None
     """Decimal places of numbers qbank writes for omitted choice texts (question, else bank)."""
+    text_loc: Loc | None = None
+    """Where `text` is written (messages about the math in it point there)."""
 
     @property
     def display_title(self) -> str:

@@ -316,6 +316,13 @@ def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagno
     if node.style in ("'", '"'):
         start = doc.value_locs[at]
         doc.text_locs[at] = Loc(start.path, start.line, start.col + 1)
+    elif node.style in ("|", ">") and source:
+        # a block's text starts on the line after its `|`, at that line's indentation
+        first = source.find("\n", node.start_mark.index) + 1
+        if 0 < first < node.end_mark.index:
+            line = source[first : source.find("\n", first) if "\n" in source[first:] else len(source)]
+            indent = len(line) - len(line.lstrip(" "))
+            doc.text_locs[at] = Loc(doc.path, node.start_mark.line + 2, indent + 1)
     if node.tag == _STR_TAG:  # most scalars of a bank are text: nothing to construct
         found = _eaten_latex(node, doc, source) if node.style == '"' and source else None
         found = found or _control_character(node.value, doc.value_locs[at])
