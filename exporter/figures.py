@@ -52,7 +52,7 @@ from lxml import etree
 
 from . import svg
 from .diagnostics import Diagnostic, Report
-from .model import Bank, Loc, Question
+from .model import Bank, Loc, TextField, bank_texts
 from .text import MarkdownImage, markdown_images
 from .yamlsource import decode
 
@@ -317,42 +317,16 @@ class Occurrence:
     question: str | None = None
 
 
-@dataclass
-class _Field:
-    markdown: str
-    label: str
-    keys: tuple[str | int, ...]
-    fallback: Loc
-    question: Question | None = None
-
-
-def _fields(bank: Bank) -> Iterator[_Field]:
-    """The Markdown fields any writer renders as HTML. (Matching answers and distractors
-    are plain text in every target, so they hold no images.)"""
-    bank_loc = Loc(bank.path, 1, 1)
-    if bank.description:
-        yield _Field(bank.description, "description", ("description",), bank_loc)
-    for q in bank.questions:
-        def f(markdown: str | None, label: str, keys: tuple[str | int, ...], fallback: Loc) -> Iterator[_Field]:
-            if markdown:
-                yield _Field(markdown, label, keys, fallback, q)
-
-        yield from f(q.text, "text", ("text",), q.loc)
-        yield from f(q.solution, "solution", ("solution",), q.loc)
-        for kind in ("correct", "partial", "incorrect"):
-            yield from f(getattr(q.feedback, kind), f"feedback.{kind}", ("feedback", kind), q.loc)
-        for i, c in enumerate(q.choices):
-            yield from f(c.text, f"choices[{i}].text", ("choices", i, "text"), c.loc)
-            yield from f(c.feedback, f"choices[{i}].feedback", ("choices", i, "feedback"), c.loc)
-        for i, a in enumerate(q.answers):
-            yield from f(a.feedback, f"answers[{i}].feedback", ("answers", i, "feedback"), a.loc)
-        for i, p in enumerate(q.pairs):
-            yield from f(p.left, f"pairs[{i}].left", ("pairs", i, "left"), p.loc)
+def markdown_fields(bank: Bank) -> Iterator[TextField]:
+    """The fields any writer renders from Markdown into HTML: where images (and typeset
+    math) can be. Matching answers, distractors, titles and short answers are plain text in
+    every target, so they hold no images."""
+    return (fld for fld in bank_texts(bank) if fld.markdown)
 
 
 def occurrences(bank: Bank) -> list[Occurrence]:
     """Every image in the bank's Markdown, each with the best location that can be found."""
-    fields = [(fld, markdown_images(fld.markdown)) for fld in _fields(bank)]
+    fields = [(fld, markdown_images(fld.text)) for fld in markdown_fields(bank)]
     if not any(images for _, images in fields):
         return []
     source = _Source.read(bank.path)
@@ -361,7 +335,7 @@ def occurrences(bank: Bank) -> list[Occurrence]:
         node = source.node(fld) if source else None
         cursor = 0
         for image in images:
-            loc = fld.fallback
+            loc = fld.loc
             if node is not None and source is not None:
                 loc, cursor = source.locate(node, image, cursor)
             found.append(Occurrence(loc, fld.label, image, fld.question.id if fld.question else None))
@@ -436,7 +410,7 @@ class _Source:
             elif isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)
 
-    def node(self, fld: _Field) -> yaml.ScalarNode | None:
+    def node(self, fld: TextField) -> yaml.ScalarNode | None:
         owner: yaml.Node | None
         if fld.question is None:
             owner = self.root

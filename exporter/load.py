@@ -32,8 +32,10 @@ from .model import (
     Parameters,
     Question,
     choice_letter,
+    expression_fields,
+    question_texts,
 )
-from .variants import MAX_VARIANTS, expression_fields, placeholder_names, text_fields
+from .variants import MAX_VARIANTS, placeholder_names
 from .yamlhints import stray_field_hint
 from .yamlsource import Document, JsonPath, read
 
@@ -595,20 +597,6 @@ def _check(doc: Document, at: JsonPath, c: dict[str, Any]) -> Check:
     )
 
 
-_FIELD_PART = re.compile(r"([A-Za-z_]+)(?:\[(\d+)\])?")
-
-
-def _field_loc(doc: Document, at: JsonPath, what: str) -> Loc:
-    """Where a field named like `choices[2].feedback` (exporter.variants' labels) is."""
-    path: list[str | int] = []
-    for part in what.split("."):
-        m = _FIELD_PART.fullmatch(part)
-        if m is None:
-            break
-        path.append(m.group(1))
-        if m.group(2) is not None:
-            path.append(int(m.group(2)))
-    return doc.loc(at + tuple(path))
 
 
 def _parameter_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnostic]:
@@ -617,9 +605,9 @@ def _parameter_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnos
     raw = doc.data["questions"][index]
     params = q.parameters
     if params is None:
-        for what, text, _ in text_fields(q):
-            for name in placeholder_names(text):
-                yield Diagnostic(_field_loc(doc, at, what), "E209", f"`{q.id}`: {what} refers to `{{{{{name}}}}}`, but the question has no "
+        for fld in question_texts(q):
+            for name in placeholder_names(fld.text):
+                yield Diagnostic(doc.loc(at + fld.keys), "E209", f"`{q.id}`: {fld.label} refers to `{{{{{name}}}}}`, but the question has no "
                                  "`parameters:`; declare it there (if this is LaTeX, write `{ {" + name + "} }`)")
                 break
         return
@@ -659,10 +647,11 @@ def _parameter_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnos
         if "{{" in text:
             yield Diagnostic(loc, "E208", f"`{q.id}`: {what} uses `{{{{…}}}}`; in check expressions parameters are "
                              "plain names (write `s`, not `{{s}}`)")
-    for what, text, _ in text_fields(q):
-        for name in placeholder_names(text):
+    for fld in question_texts(q):
+        what = fld.label
+        for name in placeholder_names(fld.text):
             if name not in declared:
-                loc = _field_loc(doc, at, what)
+                loc = doc.loc(at + fld.keys)
                 close = difflib.get_close_matches(name, sorted(declared), n=1)
                 hint = f"; did you mean `{close[0]}`?" if close else " (if this is LaTeX, write `{ {" + name + "} }`)"
                 yield Diagnostic(loc, "E209", f"`{q.id}`: {what} refers to `{{{{{name}}}}}`, which is not a parameter "

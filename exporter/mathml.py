@@ -153,19 +153,19 @@ def check_bank(bank: Bank) -> list[Diagnostic]:
     span and place: the variants of a parametrised question repeat its text."""
     # The figure checker's list of a bank's Markdown fields and its YAML locator: the same
     # fields the writers render, located the same way (exact when a span is on one line).
-    from .figures import _fields, _Source
+    from .figures import _Source, markdown_fields
 
     found: dict[tuple[Loc, str], Diagnostic] = {}
     source: _Source | None | bool = False
-    for fld in _fields(bank):
+    for fld in markdown_fields(bank):
         cursor = 0
-        for latex, display in math_spans(fld.markdown):
+        for latex, display in math_spans(fld.text):
             issue = problem(latex, display)
             if issue is None:
                 continue
             if source is False:
                 source = _Source.read(bank.path)
-            loc = fld.fallback
+            loc = fld.loc
             node = source.node(fld) if source else None
             if source and node is not None:
                 loc, cursor = _locate(source, node, latex, cursor)

@@ -8,6 +8,7 @@ point the author at a line and column.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -260,3 +261,74 @@ class Bank:
     unloaded: tuple[tuple[str, Loc], ...] = ()
     """Ids of questions left out of `questions` for an error in them: still taken (a later
     duplicate is reported) and still present (the lock does not call them lost)."""
+
+
+# --- the one walk over a bank's texts and expressions
+
+
+@dataclass(frozen=True)
+class TextField:
+    """One text of a bank, as every stage walks it: the loader (`{{name}}` references),
+    variants (filling them in), figures and math (images and spans in rendered Markdown)."""
+
+    label: str  # how messages name it: `choices[2].feedback`
+    keys: tuple[str | int, ...]  # its path inside the question's (or the bank's) mapping
+    text: str
+    loc: Loc  # the nearest located node: the question's, a choice's, an answer's, a pair's
+    markdown: bool  # rendered from Markdown into HTML; False: plain text in every target
+    question: Question | None = None
+
+
+def question_texts(q: Question) -> Iterator[TextField]:
+    """Every non-empty text of a question, in the order the schema lists them."""
+
+    def f(text: str | None, keys: tuple[str | int, ...], loc: Loc, markdown: bool = True) -> Iterator[TextField]:
+        if text:
+            label = ".".join(f"{k}" if isinstance(k, str) else f"[{k}]" for k in keys).replace(".[", "[")
+            yield TextField(label, keys, text, loc, markdown, q)
+
+    yield from f(q.text, ("text",), q.loc)
+    yield from f(q.title, ("title",), q.loc, markdown=False)
+    yield from f(q.solution, ("solution",), q.loc)
+    for kind in ("correct", "partial", "incorrect"):
+        yield from f(getattr(q.feedback, kind), ("feedback", kind), q.loc)
+    for i, c in enumerate(q.choices):
+        yield from f(c.text, ("choices", i, "text"), c.loc)
+        yield from f(c.feedback, ("choices", i, "feedback"), c.loc)
+    for i, a in enumerate(q.answers):
+        yield from f(a.text, ("answers", i, "text"), a.loc, markdown=False)
+        yield from f(a.feedback, ("answers", i, "feedback"), a.loc)
+    for i, p in enumerate(q.pairs):
+        yield from f(p.left, ("pairs", i, "left"), p.loc)
+        yield from f(p.right, ("pairs", i, "right"), p.loc, markdown=False)  # a drop-down menu
+    for i, d in enumerate(q.distractors):
+        yield from f(d, ("distractors", i), q.loc, markdown=False)
+
+
+def bank_texts(bank: Bank) -> Iterator[TextField]:
+    """The bank's description, then every question's texts."""
+    if bank.description:
+        yield TextField("description", ("description",), bank.description, Loc(bank.path, 1, 1), True)
+    for q in bank.questions:
+        yield from question_texts(q)
+
+
+def expression_fields(q: Question) -> Iterator[tuple[str, str, Loc]]:
+    """Every check expression of a question (where parameters are plain names): (label,
+    expression, loc)."""
+    c = q.check
+    if c is not None and not c.is_manual:
+        for name, text, loc in c.define:
+            yield f"check.define.{name}", text, loc
+        for key, text, loc in c.given:
+            yield f"check.given key `{key}`", key, loc
+            yield f"check.given.{key}", text, loc
+        if c.quantity is not None:
+            yield "check.quantity", c.quantity, c.quantity_loc or c.loc
+        if c.claim is not None:
+            yield "check.claim", c.claim, c.claim_loc or c.loc
+    for i, ch in enumerate(q.choices):
+        if ch.value is not None:
+            yield f"choices[{i}].value", ch.value, ch.value_loc or ch.loc
+        if ch.claim is not None:
+            yield f"choices[{i}].claim", ch.claim, ch.claim_loc or ch.loc

@@ -48,10 +48,10 @@ import tokenize
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from .diagnostics import Diagnostic, Report
-from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter
+from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter, expression_fields
 from .decimals import decimal_text
 
 DEFAULT_COUNT_CAP = 20
@@ -96,52 +96,6 @@ def placeholder_names(text: str | None) -> list[str]:
     if not text:
         return []
     return [m.group(1) for m in PLACEHOLDER.finditer(text) if IDENTIFIER.match(m.group(1))]
-
-
-def text_fields(q: Question) -> Iterator[tuple[str, str, Loc]]:
-    """Every Markdown text of a question that `{{name}}` may appear in: (what, text, loc)."""
-    yield "text", q.text, q.loc
-    if q.title:
-        yield "title", q.title, q.loc
-    if q.solution:
-        yield "solution", q.solution, q.loc
-    for kind in ("correct", "partial", "incorrect"):
-        value = getattr(q.feedback, kind)
-        if value:
-            yield f"feedback.{kind}", value, q.loc
-    for i, c in enumerate(q.choices):
-        yield f"choices[{i}].text", c.text, c.loc
-        if c.feedback:
-            yield f"choices[{i}].feedback", c.feedback, c.loc
-    for i, a in enumerate(q.answers):
-        yield f"answers[{i}].text", a.text, a.loc
-        if a.feedback:
-            yield f"answers[{i}].feedback", a.feedback, a.loc
-    for i, p in enumerate(q.pairs):
-        yield f"pairs[{i}].left", p.left, p.loc
-        yield f"pairs[{i}].right", p.right, p.loc
-    for i, d in enumerate(q.distractors):
-        yield f"distractors[{i}]", d, q.loc
-
-
-def expression_fields(q: Question) -> Iterator[tuple[str, str, Loc]]:
-    """Every check expression of a question, where parameters are plain names."""
-    c = q.check
-    if c is not None and not c.is_manual:
-        for name, text, loc in c.define:
-            yield f"check.define.{name}", text, loc
-        for key, text, loc in c.given:
-            yield f"check.given key `{key}`", key, loc
-            yield f"check.given.{key}", text, loc
-        if c.quantity is not None:
-            yield "check.quantity", c.quantity, c.quantity_loc or c.loc
-        if c.claim is not None:
-            yield "check.claim", c.claim, c.claim_loc or c.loc
-    for i, ch in enumerate(q.choices):
-        if ch.value is not None:
-            yield f"choices[{i}].value", ch.value, ch.value_loc or ch.loc
-        if ch.claim is not None:
-            yield f"choices[{i}].claim", ch.claim, ch.claim_loc or ch.loc
 
 
 def fill_text(text: str | None, shown: dict[str, str]) -> str | None:
@@ -721,5 +675,4 @@ __all__ = [
     "placeholder_names",
     "report_for",
     "show_rational",
-    "text_fields",
 ]
