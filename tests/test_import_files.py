@@ -141,3 +141,28 @@ def test_moodle_xml_fixture_with_old_image_and_cloze(tmp_path: Path, capsys) -> 
     data = base64.b64decode(re.findall(r"<image_base64>\s*(\S+)", source)[1])
     assert (tmp_path / "bank" / "figures" / "moodle.png").read_bytes() == data
     assert "F105" in err  # Moodle 1.9 images have no alt text: the figure rule asks for one
+
+
+def test_moodle_xml_nested_categories(tmp_path: Path, capsys) -> None:
+    bank, err, code = imported(tmp_path, "nested_categories_with_questions.xml", capsys)
+    assert code == 0 and bank.category == ("Iota",)
+    assert bank.description == "This is Iota category for test"
+    assert [(q.title, q.type, q.category) for q in bank.questions] == [
+        ("Iota Question", "true_false", ()),
+        ("Kappa Essay Question", "essay", ("Kappa",)),
+        ("Kappa Question", "true_false", ("Kappa",)),
+        ("Lambda Question", "true_false", ("Kappa", "Lambda")),
+        ("Mu Question", "true_false", ("Mu",)),
+    ]
+    assert all(q.answer is True for q in bank.questions if q.type == "true_false")
+    assert [q.id for q in bank.questions] == ["iota-question", "kappa-essay-question", "kappa-question",
+                                              "lambda-question", "mu-question"]
+
+
+def test_moodle_idnumber_that_is_not_a_bank_id_is_kept_beside_it(tmp_path: Path, capsys) -> None:
+    bank, err, code = imported(tmp_path, "html_chars_in_idnumbers.xml", capsys)
+    [q] = bank.questions
+    assert q.id == "t-f" and q.answer is True
+    text = (tmp_path / "bank" / "imported.yaml").read_text(encoding="utf-8")
+    assert "  - id: t-f  # Moodle idnumber: T & F\n" in text
+    assert re.search(r"html_chars_in_idnumbers\.xml:15:1: I203 warning: id 'T & F'", err)
