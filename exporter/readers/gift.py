@@ -27,12 +27,11 @@ import base64
 import binascii
 import re
 
-from ..model import Answer, Choice, Feedback, Loc, Pair, Question
+from ..model import Feedback, Loc, Pair, Question
 from ..writers.gift import protect_escapes, restore_escapes
-from ..writers.moodle_import import split_category_path, unescape_wildcards
+from ..writers.moodle_import import split_category_path
 from .common import (
     W_LOSSY,
-    W_PARTIAL,
     FigureStore,
     Imported,
     Skip,
@@ -41,6 +40,7 @@ from .common import (
 )
 from . import Reader
 from .markdown import html_to_markdown, plain_to_markdown
+from .moodle_rules import choice_body, numerical_body, short_answer_body
 
 NAME = "gift"
 DESCRIPTION = "GIFT"
@@ -247,12 +247,8 @@ class _Reader:
         return text, feedback
 
     def multichoice(self, answers: str, fmt: str) -> dict:
-        single = "=" in answers
-        parts = self.split(answers.replace("=", "~="), "~")
-        if len(parts) < 2:
-            raise Skip("a choice question needs at least two choices")
-        choices, weights = [], []
-        for i, part in enumerate(parts, 1):
+        options = []
+        for i, part in enumerate(self.split(answers.replace("=", "~="), "~"), 1):
             if part.startswith("="):
                 weight, part = 1.0, part[1:]
             elif _WEIGHT.match(part):
@@ -264,22 +260,8 @@ class _Reader:
             text = self.markdown(raw, afmt, f"choice {i}")
             if not text:
                 raise Skip(f"choice {i} is empty")
-            feedback = self.field(bits[1], fmt, f"the feedback of choice {i}") if len(bits) > 1 else None
-            weights.append(weight)
-            choices.append(Choice(text=text, correct=weight >= 0.99999 if single else weight > 0, loc=self.loc,
-                                  feedback=feedback))
-        correct = sum(c.correct for c in choices)
-        if single:
-            if correct != 1:
-                raise Skip(f"a single-answer question needs exactly one answer worth 100 %, this one has {correct}")
-            partial = [f"{w * 100:g} %" for w in weights if 0 < w < 0.99999]
-            if partial:
-                self.out.warn(self.loc, W_PARTIAL, f"partial credit ({', '.join(partial)}) dropped: qbank grades a "
-                              "multiple_choice question all-or-nothing")
-            return {"type": "multiple_choice", "choices": tuple(choices)}
-        if not correct:
-            raise Skip("no answer is worth more than 0 %")
-        return {"type": "multiple_answers", "choices": tuple(choices)}
+            options.append((weight, text, self.field(bits[1], fmt, f"the feedback of choice {i}") if len(bits) > 1 else None))
+        return choice_body(self.out, "=" in answers, options, self.loc)
 
     def matching(self, answers: str, fmt: str) -> dict:
         parts = self.split(answers, "=")
@@ -309,34 +291,16 @@ class _Reader:
         right = self.field(bits[2], fmt, "the right-answer feedback") if len(bits) > 2 else None
         return {"type": "true_false", "answer": key in ("T", "TRUE"), "feedback": Feedback(correct=right, incorrect=wrong)}
 
+    def weighted(self, part: str, default: float) -> tuple[float, str]:
+        return _weight(part) if _WEIGHT.match(part) else (default, part)
+
     def short_answer(self, answers: str, fmt: str) -> dict:
-        accepted: list[tuple[str, str | None]] = []
-        others = None
+        entries = []
         for i, part in enumerate(self.split(answers, "="), 1):
-            weight = 1.0
-            if _WEIGHT.match(part):
-                weight, part = _weight(part)
+            weight, part = self.weighted(part, 1.0)
             text, feedback = self.comment(part, fmt, f"answer {i}")
-            if text == "*" and weight <= 0:
-                others = feedback
-                continue
-            if weight < 0.99999:
-                self.out.warn(self.loc, W_PARTIAL, f"answer {text!r} worth {weight * 100:g} % dropped: qbank short "
-                              "answers are accepted for full marks only")
-                continue
-            literal, wildcard = unescape_wildcards(text)
-            if wildcard:
-                raise Skip(f"answer {text!r} uses Moodle's '*' wildcard; qbank answers are matched literally")
-            if not literal:
-                raise Skip(f"answer {i} is empty")
-            accepted.append((literal, feedback))
-        if not accepted:
-            raise Skip("no answer is worth 100 %")
-        feedbacks = {fb for _, fb in accepted}
-        shared = feedbacks.pop() if len(accepted) > 1 and len(feedbacks) == 1 else None
-        return {"type": "short_answer",
-                "answers": tuple(Answer(t, self.loc, None if shared is not None else fb) for t, fb in accepted),
-                "feedback": Feedback(correct=shared, incorrect=others)}
+            entries.append((weight, text, feedback))
+        return short_answer_body(self.out, entries, self.loc)
 
     def numerical(self, answers: str, fmt: str) -> dict:
         wrong = None
@@ -347,35 +311,23 @@ class _Reader:
         parts = self.split(answers, "=")
         if not parts:
             raise Skip("a numerical question needs an answer")
-        key = None
+        entries = []
         for part in parts:
-            weight = 1.0
-            if _WEIGHT.match(part):
-                weight, part = _weight(part)
+            weight, part = self.weighted(part, 1.0)
             text, feedback = self.comment(part, fmt, "the answer")
             try:
-                if text.find("..") > 0:
+                if text.find("..") > 0:  # Moodle's [min]..[max]
                     low, high = (float(x) for x in text.split("..", 1))
                     value, tolerance = (low + high) / 2, (high - low) / 2
-                elif text.find(":") > 0:
+                elif text.find(":") > 0:  # [answer]:[error margin]
                     a, t = text.split(":", 1)
-                    value, tolerance = float(a), abs(float(t))
+                    value, tolerance = float(a), float(t)
                 else:
                     value, tolerance = float(text), 0.0
             except ValueError:
                 raise Skip(f"numerical answer {text!r} is not a number (Moodle refuses it too)") from None
-            if weight < 0.99999:
-                self.out.warn(self.loc, W_PARTIAL, f"answer {text!r} worth {weight * 100:g} % dropped: qbank "
-                              "numerical questions have one accepted answer")
-                continue
-            if key is not None:
-                raise Skip("it accepts several numbers for full marks; a qbank numerical question has one")
-            key = (value, tolerance, feedback)
-        if key is None:
-            raise Skip("no answer is worth 100 %")
-        value, tolerance, feedback = key
-        return {"type": "numerical", "answer": int(value) if value.is_integer() else value, "tolerance": tolerance,
-                "feedback": Feedback(correct=feedback, incorrect=wrong)}
+            entries.append((weight, text, value, tolerance, feedback))
+        return numerical_body(self.out, entries, wrong, self.loc)
 
 
 def read(path: str, data: bytes, figures_rel: str) -> Imported:

@@ -11,9 +11,9 @@ them, because the files come from its exporter:
   by re-rendering; `moodle_auto_format` and `plain_text` are plain text; `markdown` is kept.
   Their `<file>` children are the images `@@PLUGINFILE@@/…` refers to.
 - `<single>`: anything but `false`/`0` is single-answer, as `trans_single()` reads it.
-- Grades are percentages in `fraction`. qbank grades a multiple_choice all-or-nothing and
-  computes multiple_answers weights itself (exporter.grades), so the key is what is kept
-  (100 % for single, > 0 % for multiple); partial credit the bank cannot say is reported.
+- Grades are percentages in `fraction`; what they mean in the bank is decided in
+  readers.moodle_rules, shared with the GIFT reader (the key is kept; partial credit the
+  bank cannot say is reported).
 - `<idnumber>` is the bank id when it is a valid one; otherwise the id is made from it and
   the original is kept for the YAML (`Imported.original_ids`).
 """
@@ -27,14 +27,12 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from ..grades import GradeError, multiple_answers_weights
-from ..model import Answer, Choice, Feedback, Loc, Pair, Question
-from ..writers.moodle_import import split_category_path, unescape_wildcards
+from ..model import Feedback, Loc, Pair, Question
+from ..writers.moodle_import import split_category_path
 from .common import (
     E_FORMAT,
     W_DROPPED,
     W_LOSSY,
-    W_PARTIAL,
     FigureStore,
     Imported,
     ReadError,
@@ -44,6 +42,7 @@ from .common import (
 )
 from . import Reader
 from .markdown import html_to_markdown, plain_to_markdown
+from .moodle_rules import choice_body, numerical_body, short_answer_body
 
 NAME = "moodle"
 DESCRIPTION = "Moodle XML"
@@ -218,41 +217,13 @@ class _Reader:
 
     def body_multichoice(self, el: etree._Element) -> dict:
         single = _child_text(el, "single").strip().lower() not in ("false", "0")
-        answers = self.answers(el)
-        if len(answers) < 2:
-            raise Skip("a choice question needs at least two choices")
-        choices = []
-        for i, (fraction, a) in enumerate(answers, 1):
+        options = []
+        for i, (fraction, a) in enumerate(self.answers(el), 1):
             text = self.field(a, f"choice {i}")
             if not text:
                 raise Skip(f"choice {i} is empty")
-            correct = fraction >= 99.999 if single else fraction > 0
-            choices.append(Choice(text=text, correct=correct, loc=self.loc,
-                                  feedback=self.field(a.find("feedback"), f"the feedback of choice {i}")))
-        correct = [c for c in choices if c.correct]
-        if single:
-            if len(correct) != 1:
-                raise Skip(f"a single-answer question needs exactly one option worth 100 %, this one has {len(correct)}")
-            partial = [f"{f:g} %" for f, _ in answers if 0 < f < 99.999]
-            if partial:
-                self.out.warn(self.loc, W_PARTIAL, f"partial credit ({', '.join(partial)}) dropped: qbank grades a "
-                              "multiple_choice question all-or-nothing")
-            qtype = "multiple_choice"
-        else:
-            if not correct:
-                raise Skip("no option is worth more than 0 %")
-            try:
-                right, wrong = multiple_answers_weights(len(correct), len(choices) - len(correct))
-                same = all(abs(f - float(right if c.correct else wrong) * 100) < 0.01
-                           for (f, _), c in zip(answers, choices))
-            except GradeError:
-                same = False
-            if not same:
-                self.out.warn(self.loc, W_PARTIAL, "the options' grades differ from qbank's multiple_answers "
-                              "weights (README, \"Scoring policy for multiple answers\"): the correct set is kept "
-                              "and the weights will be qbank's")
-            qtype = "multiple_answers"
-        return {"type": qtype, "choices": tuple(choices), "feedback": self.combined(el)}
+            options.append((fraction / 100, text, self.field(a.find("feedback"), f"the feedback of choice {i}")))
+        return {**choice_body(self.out, single, options, self.loc), "feedback": self.combined(el)}
 
     def body_truefalse(self, el: etree._Element) -> dict:
         right = wrong = None
@@ -271,8 +242,7 @@ class _Reader:
         return {"type": "true_false", "answer": answer, "feedback": Feedback(correct=right, incorrect=wrong)}
 
     def body_numerical(self, el: etree._Element) -> dict:
-        key = None
-        others = None
+        answers, others = [], None
         for fraction, a in self.answers(el):
             text = _child_text(a).strip()
             fb = self.field(a.find("feedback"), "an answer's feedback")
@@ -281,51 +251,22 @@ class _Reader:
                     raise Skip("its 'any other answer' earns marks")
                 others = fb
                 continue
-            if fraction >= 99.999:
-                if key is not None:
-                    raise Skip("it accepts several numbers for full marks; a qbank numerical question has one")
-                try:
-                    value = float(text)
-                    tolerance = abs(float(_child_text(a, "tolerance").strip() or 0))
-                except ValueError:
-                    raise Skip(f"its answer {text!r} is not a number") from None
-                key = (value, tolerance, fb)
-            else:
-                self.out.warn(self.loc, W_PARTIAL, f"answer {text!r} worth {fraction:g} % dropped: qbank numerical "
-                              "questions have one accepted answer")
-        if key is None:
-            raise Skip("no answer is worth 100 %")
+            try:
+                answers.append((fraction / 100, text, float(text), float(_child_text(a, "tolerance").strip() or 0), fb))
+            except ValueError:
+                raise Skip(f"its answer {text!r} is not a number") from None
+        body = numerical_body(self.out, answers, others, self.loc)
         if el.find("units/unit") is not None:
             self.out.warn(self.loc, W_DROPPED, "units dropped: qbank numerical questions take the number alone")
-        value, tolerance, fb = key
-        return {"type": "numerical", "answer": int(value) if value.is_integer() else value,
-                "tolerance": tolerance, "feedback": Feedback(correct=fb, incorrect=others)}
+        return body
 
     def body_shortanswer(self, el: etree._Element) -> dict:
-        accepted: list[tuple[str, str | None]] = []
-        others = None
-        for fraction, a in self.answers(el):
-            raw = _child_text(a).strip()
-            fb = self.field(a.find("feedback"), "an answer's feedback")
-            if raw == "*" and fraction <= 0:
-                others = fb
-                continue
-            if fraction < 99.999:
-                self.out.warn(self.loc, W_PARTIAL, f"answer {raw!r} worth {fraction:g} % dropped: qbank short "
-                              "answers are accepted for full marks only")
-                continue
-            text, wildcard = unescape_wildcards(raw)
-            if wildcard:
-                raise Skip(f"answer {raw!r} uses Moodle's '*' wildcard; qbank answers are matched literally")
-            accepted.append((text, fb))
-        if not accepted:
-            raise Skip("no answer is worth 100 %")
+        answers = [(fraction / 100, _child_text(a).strip(), self.field(a.find("feedback"), "an answer's feedback"))
+                   for fraction, a in self.answers(el)]
+        body = short_answer_body(self.out, answers, self.loc)
         if _child_text(el, "usecase").strip() == "1":
             self.out.warn(self.loc, W_DROPPED, "case-sensitive matching dropped: qbank short answers ignore case")
-        feedbacks = {fb for _, fb in accepted}
-        shared = feedbacks.pop() if len(accepted) > 1 and len(feedbacks) == 1 else None
-        answers = tuple(Answer(text, self.loc, None if shared is not None else fb) for text, fb in accepted)
-        return {"type": "short_answer", "answers": answers, "feedback": Feedback(correct=shared, incorrect=others)}
+        return body
 
     def body_essay(self, el: etree._Element) -> dict:
         return {"type": "essay"}
