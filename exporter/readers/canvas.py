@@ -37,7 +37,6 @@ from .common import (
     MAX_ZIP_ENTRIES,
     MAX_ZIP_RATIO,
     MAX_ZIP_TOTAL,
-    W_LOSSY,
     FigureStore,
     Imported,
     ReadError,
@@ -205,17 +204,7 @@ class _Reader:
             if qtype not in SUPPORTED:
                 self.out.skip(self.loc, what, f"question type '{qtype or 'unknown'}' has no qbank equivalent")
                 continue
-            self.lossy = []
-            try:
-                question, ident = self.item(item, SUPPORTED[qtype], title)
-            except Skip as exc:
-                self.out.skip(self.loc, what, exc.reason)
-                continue
-            for lost in self.lossy:
-                self.out.warn(self.loc, W_LOSSY, f"{what}, {lost} could not be kept as Markdown; the text was "
-                              "kept, that formatting was dropped")
-            self.out.original_ids[len(self.out.questions)] = ident
-            self.out.questions.append(question)
+            self.out.take(self.loc, what, lambda: self.item(item, SUPPORTED[qtype], title), self.lossy)
 
     def read_meta(self, name: str) -> None:
         """Canvas's quiz settings beside the assessment: its title and description."""

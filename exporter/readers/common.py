@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 from lxml import etree
 
@@ -84,6 +84,23 @@ class Imported:
     title: str | None = None
     description: str | None = None
     root_category: tuple[str, ...] | None = None
+
+    def take(self, loc: Loc, what: str, build: Callable[[], tuple[Question, str | None]], lossy: list[str]) -> None:
+        """One question from `build()` (the question and the LMS's id for it): kept, or
+        listed and skipped when it raises Skip. `lossy` is where the reader's text
+        conversions note what they could not keep; it is reported here, once."""
+        lossy.clear()
+        try:
+            question, original = build()
+        except Skip as exc:
+            self.skip(loc, what, exc.reason)
+            return
+        for lost in lossy:
+            self.warn(loc, W_LOSSY, f"{what}, {lost} could not be kept as Markdown; the text was kept, that "
+                      "formatting was dropped")
+        if original is not None:
+            self.original_ids[len(self.questions)] = original
+        self.questions.append(question)
 
     def skip(self, loc: Loc, what: str, reason: str) -> None:
         self.findings.append(Diagnostic(loc, E_SKIPPED, f"{what} not imported: {reason}", "error"))

@@ -31,7 +31,6 @@ from ..model import Feedback, Loc, Pair, Question
 from ..writers.gift import protect_escapes, restore_escapes
 from ..writers.moodle_import import split_category_path
 from .common import (
-    W_LOSSY,
     FigureStore,
     Imported,
     Skip,
@@ -126,20 +125,10 @@ class _Reader:
                 tag = " ".join(m.group(1).replace("\\]", "]").replace(",", " ").replace("[", "(").replace("]", ")").split())
                 if tag and tag not in tags:
                     tags.append(tag)
-            self.lossy = []
             self.qid = idnumber or f"q{start}"
-            try:
-                question = self.question(text, idnumber, tuple(tags), category)
-            except Skip as exc:
-                name = self.name_of(text)
-                self.out.skip(self.loc, f"question '{name}'" if name else "a question", exc.reason)
-                continue
-            for lost in self.lossy:
-                self.out.warn(self.loc, W_LOSSY, f"{lost} could not be kept as Markdown; the text was kept, that "
-                              "formatting was dropped")
-            if idnumber is not None:
-                self.out.original_ids[len(self.out.questions)] = idnumber
-            self.out.questions.append(question)
+            name = self.name_of(text)
+            self.out.take(self.loc, f"question '{name}'" if name else "a question",
+                          lambda: (self.question(text, idnumber, tuple(tags), category), idnumber), self.lossy)
         return self.out
 
     @staticmethod

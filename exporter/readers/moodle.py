@@ -32,7 +32,6 @@ from ..writers.moodle_import import split_category_path
 from .common import (
     E_FORMAT,
     W_DROPPED,
-    W_LOSSY,
     FigureStore,
     Imported,
     ReadError,
@@ -138,18 +137,7 @@ class _Reader:
             if qtype not in SUPPORTED:
                 self.out.skip(self.loc, what, f"Moodle question type '{qtype}' has no qbank equivalent")
                 continue
-            self.lossy = []
-            try:
-                question, original = self.question(el, qtype, name, category)
-            except Skip as exc:
-                self.out.skip(self.loc, what, exc.reason)
-                continue
-            for lost in self.lossy:
-                self.out.warn(self.loc, W_LOSSY, f"{what}, {lost} could not be kept as Markdown; the text "
-                              "was kept, that formatting was dropped")
-            if original is not None:
-                self.out.original_ids[len(self.out.questions)] = original
-            self.out.questions.append(question)
+            self.out.take(self.loc, what, lambda: self.question(el, qtype, name, category), self.lossy)
         return self.out
 
     def question(self, el: etree._Element, qtype: str, name: str,
