@@ -71,11 +71,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, cast
 
 from . import __version__, modeldata
 from .diagnostics import CheckSummary, Diagnostic, Report
-from .model import Bank, Loc, Question
+from .model import Bank, Question
 
 FORMAT = 3  # bump when the layout of the entries below changes
 KEEP_FINGERPRINTS = 3  # generations of the cache kept; older ones are deleted
@@ -557,12 +557,17 @@ class CachedChecker(_Folder):
         # 3. check the rest; report_for gives every finding to its own question
         replayable = set(range(n)) - set(misses)
         if misses:
+            run: Callable[..., object]
             if check is None:
-                from .keys import check_questions as check
+                from .keys import check_questions
+
+                run = cast(Callable[..., object], check_questions)  # takes the **check_options given
+            else:
+                run = check
             fresh: dict[int, list[Diagnostic]] = {i: [] for i in misses}
             index = {id(questions[i]): i for i in misses}
             unplaced: list[Diagnostic] = []
-            check(
+            run(
                 [questions[i] for i in misses],
                 unplaced.append,
                 report_for=lambda q: fresh[index[id(q)]].append,

@@ -41,7 +41,7 @@ class Diagnostic:
     message: str
     # None: the code's severity in exporter.codes (the usual case); given explicitly only
     # to promote a warning (`--warnings-as-errors`)
-    severity: Severity = field(default=None)  # type: ignore[assignment]
+    severity: Severity = field(default=None)  # type: ignore[arg-type]  # always set by __post_init__
     question: str | None = None  # the id of the question it is about (a variant's own id)
     variant: str | None = None  # which variant, as messages name it: `q-v2 (a=3)`
     quiz: str | None = None  # the quiz whose output it is about (writers)

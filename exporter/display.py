@@ -114,8 +114,8 @@ def verify_choice(
         return [_taken(loc, letter, text, str(why))]
     except Exception as exc:  # noqa: BLE001 - a text the builder refuses (unknown name, too big) is unread, not a crash
         found = getattr(exc, "diagnostic", None)
-        why = found.message if found is not None else (str(exc) or type(exc).__name__)
-        return [_taken(loc, letter, text, f"it does not build as a value ({why})")]
+        reason = found.message if found is not None else (str(exc) or type(exc).__name__)
+        return [_taken(loc, letter, text, f"it does not build as a value ({reason})")]
     if verdict is None:
         return [_taken(loc, letter, text, "sympy cannot decide whether it equals the value")]
     if verdict:

@@ -88,7 +88,7 @@ def compare(banks: Sequence[Bank], locked: dict[str, dict[str, str]], lock_file:
     retired = {rid: (b, loc) for b in banks for rid, loc in b.retired}
     unloaded = {qid for b in banks for qid, _ in b.unloaded}  # an error in it is reported already
     found = []
-    for rid, (bank, loc) in sorted(retired.items()):
+    for rid, (_bank, loc) in sorted(retired.items()):
         if rid in live:
             _, q = live[rid]
             found.append(

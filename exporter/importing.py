@@ -114,7 +114,7 @@ def assemble(parts: Sequence[Imported], name: str, path: str, taken: set[str]) -
     paths += [part.root_category for part in parts if part.root_category is not None and part.questions]
     root = _common_prefix(paths)
     for part in parts:
-        wanted = []
+        wanted: list[str] = []
         for i, q in enumerate(part.questions):
             original = part.original_ids.get(i)
             fallback = slug(q.title or "") or f"{name}-q{len(questions) + len(wanted) + 1}"

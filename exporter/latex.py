@@ -24,7 +24,6 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Callable
 
 MAX_MATH_CHARS = 240
 """Longer math is taken as written: Earley parsing is cubic in the worst case."""
@@ -294,7 +293,9 @@ def _template(tex: str) -> tuple[str, tuple[str, ...]]:
     of a number goes with it (`- 6` → `+ N` with N = -6) unless a power follows (`-2^2` is
     −4), so that `4t - 6` and `4t + 6` share a template too.
     """
-    out, numbers, pos = [], [], 0
+    out: list[str] = []
+    numbers: list[str] = []
+    pos = 0
     for m in _NUM_RE.finditer(tex):
         before = tex[pos : m.start()]
         if _KEEP_DIGITS_AFTER.search(tex[: m.start()]):

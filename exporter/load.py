@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from .decimals import decimal_text
 from .diagnostics import Diagnostic
 from .model import (
     Answer,
@@ -271,7 +272,7 @@ _TYPE_NAMES = {"string": "text", "number": "a number", "boolean": "true or false
 
 def _type_name(t: Any) -> str:
     if isinstance(t, list):
-        return " or ".join(_TYPE_NAMES.get(x, x) for x in t)
+        return " or ".join(_TYPE_NAMES.get(x) or str(x) for x in t)
     return _TYPE_NAMES.get(t, str(t))
 
 
@@ -494,13 +495,13 @@ def _parameters(doc: Document, at: JsonPath, p: dict[str, Any]) -> Parameters:
                 strings.append(name)
                 values.append((name, tuple(spec), doc.loc(where)))
                 continue
-            literals = [_literal(doc.raw.get(where + (i,)), v) if not isinstance(v, str) else None for i, v in enumerate(spec)]
+            literals: list[str | None] = [_literal(doc.raw.get(where + (i,)), v) if not isinstance(v, str) else None for i, v in enumerate(spec)]
         elif isinstance(spec.get("from"), str) or isinstance(spec.get("to"), str):
             bounds = [doc.raw.get(where + (k,), str(spec[k])) for k in ("from", "to", "step")]
             ranges.append((name, bounds[0], bounds[1], bounds[2], doc.loc(where)))
             continue
         else:
-            literals = _range(doc, where, spec)
+            literals = list(_range(doc, where, spec))
         values.append((name, tuple(x for x in literals if x is not None), doc.loc(where)))
 
     def raw(key: str, name: str, value: Any) -> str:
@@ -517,7 +518,7 @@ def _parameters(doc: Document, at: JsonPath, p: dict[str, Any]) -> Parameters:
             derived.append((n, raw("derived", n, v), doc.loc(at + ("derived", n))))
     conditions = p.get("where", [])
     if isinstance(conditions, str):
-        where_list = ((doc.raw.get(at + ("where",), conditions), doc.text_loc(at + ("where",))),)
+        where_list: tuple[tuple[str, Loc], ...] = ((doc.raw.get(at + ("where",), conditions), doc.text_loc(at + ("where",))),)
     else:
         where_list = tuple((doc.raw.get(at + ("where", i), c), doc.text_loc(at + ("where", i))) for i, c in enumerate(conditions))
     return Parameters(
@@ -538,7 +539,7 @@ def raw_case(doc: Document, at: JsonPath, value: Any) -> str:
     return doc.raw.get(at, str(value))
 
 
-def _range(doc: Document, where: JsonPath, spec: dict[str, Any]) -> list[str | None]:
+def _range(doc: Document, where: JsonPath, spec: dict[str, Any]) -> list[str]:
     """from, from + step, … ≤ to, in exact decimal arithmetic; [] when unusable."""
     parts = [_literal(doc.raw.get(where + (k,)), spec[k]) for k in ("from", "to", "step")]
     if None in parts:
@@ -549,11 +550,7 @@ def _range(doc: Document, where: JsonPath, spec: dict[str, Any]) -> list[str | N
     n = int((stop - start) / step) + 1
     if n > MAX_RANGE_VALUES:
         return []
-    out = []
-    for k in range(n):
-        value = (start + k * step).normalize()
-        out.append("0" if value == 0 else format(value, "f"))
-    return out
+    return [decimal_text(start + k * step) for k in range(n)]
 
 
 _SHAPED = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\[([0-9, ]+)\])?$")

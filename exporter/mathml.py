@@ -166,8 +166,8 @@ def check_bank(bank: Bank) -> list[Diagnostic]:
             if source is False:
                 source = _Source.read(bank.path)
             loc = fld.loc
-            node = source.node(fld) if source else None
-            if source and node is not None:
+            node = source.node(fld) if isinstance(source, _Source) else None
+            if isinstance(source, _Source) and node is not None:
                 loc, cursor = _locate(source, node, latex, cursor)
             question = fld.question.id if fld.question else None
             found.setdefault((loc, latex), _finding(loc, latex, fld.label, question, issue))

@@ -136,7 +136,9 @@ def render(
         _TASKS.clear()
         _STAGING.clear()
         _WRITERS.clear()
-    for files, found in results:  # in bank order, whoever rendered them
+    for rendered in results:  # in bank order, whoever rendered them
+        assert rendered is not None  # every task was rendered, here or in a worker
+        files, found = rendered
         for rel, path in files:
             staged.add(rel, path)
         for d in found:

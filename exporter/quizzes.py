@@ -297,8 +297,9 @@ class _Assembler:
                 self.error(item.pick_loc or item.loc, E_PICK, f"group `{item.group}` picks {item.pick} but holds "
                            f"{len(members)} question(s)")
                 continue
-            points = item.points
-            if points is None:
+            if item.points is not None:
+                points = item.points
+            else:
                 distinct = sorted({q.points for q in members})
                 if len(distinct) > 1:
                     self.report(Diagnostic(item.loc, W_GROUP_POINTS, f"the questions of group `{item.group}` are worth "

@@ -147,7 +147,7 @@ def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Sum
     root = etree.Element("testsuites", name="qbank check")
     files = sorted(set(summary.files) | {p for p, _ in per_case})
     for path in files:
-        cases = [(q.id, q) for q in by_file.get(path, ())]
+        cases: list[tuple[str, Question | None]] = [(q.id, q) for q in by_file.get(path, ())]
         if (path, "(file)") in per_case:
             cases.insert(0, ("(file)", None))
         suite = etree.SubElement(root, "testsuite", name=printable(path), tests=str(len(cases)))
@@ -162,7 +162,7 @@ def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Sum
                 failure.text = "\n".join(str(d) for d in found)
             elif q is not None and q.check is not None and q.check.is_manual:
                 skipped = etree.SubElement(case, "skipped", message=printable(f"manual check: {q.check.manual}"))
-                skipped.text = printable(q.check.manual)
+                skipped.text = printable(q.check.manual or "")
         suite.set("failures", str(failures))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

@@ -21,7 +21,7 @@ import dataclasses
 import html
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Callable, Literal, NamedTuple, TypeVar, cast
 from urllib.parse import quote
 
 from markdown_it import MarkdownIt
@@ -298,9 +298,9 @@ def _has_unwritable(model: object) -> bool:
         value = pop()
         kind = type(value)
         if kind is str:
-            add(value)
+            add(cast(str, value))
         elif kind is tuple:
-            push(value)
+            push(cast(tuple, value))
         elif kind is Loc or value is None or kind in (bool, int, float):
             continue
         elif hasattr(kind, "__dataclass_fields__"):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -229,7 +230,7 @@ def _question(out: _Out, q: Question, original: str | None) -> None:
         out.field(ind + "  ", "manual", q.check.manual or "")
 
 
-def dump(bank: Bank, *, schema_ref: str, header: list[str] = (), original_ids: dict[str, str] | None = None) -> str:
+def dump(bank: Bank, *, schema_ref: str, header: Sequence[str] = (), original_ids: dict[str, str] | None = None) -> str:
     """The bank file for `bank` (imported questions: `check` is always `manual`).
 
     `original_ids` maps a question id to the LMS identifier it was made from, written as a

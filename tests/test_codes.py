@@ -49,7 +49,7 @@ def test_the_readme_documents_no_code_that_does_not_exist() -> None:
     rows = readme_rows()
     stale = sorted(c for c in rows if c not in CODES)
     assert stale == [], "a README row names a code qbank never reports (renamed? merged? then say so in the row)"
-    for old, new in ALIASES.items():
+    for old, _new in ALIASES.items():
         assert re.search(rf"Formerly [A-Z0-9 ,and]*\b{old}\b", README), old
 
 

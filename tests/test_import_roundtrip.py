@@ -9,7 +9,6 @@ carry the same keys, texts, feedback and points.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from exporter.diagnostics import Collector
 from exporter.importing import import_files
 from exporter.load import load_file
 from exporter.model import Bank
-from exporter.writers import canvas, gift, moodle
+from exporter.writers import gift, moodle
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"

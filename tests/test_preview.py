@@ -11,7 +11,7 @@ from lxml import html
 
 from exporter.cli import main
 from exporter.mathml import E_MATH, W_MATH, convert, problem
-from preview_site import REPO, build_site, committed_question_ids
+from preview_site import build_site, committed_question_ids
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ def main(root: str) -> None:
                 commands.update(k for k in keys if re.fullmatch(r"[A-Za-z]+", k))
     auto = show("ts/input/tex/autoload/AutoloadConfiguration.ts")
     table = auto[auto.index("autoload: expandable({"): auto.index("}),", auto.index("autoload: expandable({"))]
-    for package, body in re.findall(r"^\s{6}(\w+): (\[.*?\]),$", table, re.M | re.S):
+    for _package, body in re.findall(r"^\s{6}(\w+): (\[.*?\]),$", table, re.M | re.S):
         parts = re.findall(r"\[([^\[\]]*)\]", body)
         names = [re.findall(r"'(\w+)'", p) for p in parts]
         if body.startswith("[["):

@@ -58,7 +58,7 @@ from . import Writer, register
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figures
 from ..model import Bank, Choice, Loc, Question
-from ..text import decimal_text, plain_text, to_html, writable
+from ..text import MathStyle, decimal_text, plain_text, to_html, writable
 from .moodle_bank import (
     TAG_LIMIT,
     W_FEEDBACK,
@@ -80,7 +80,7 @@ from .moodle_grades import percent
 TARGET = "gift"
 SUFFIX = ".gift.txt"
 
-MATH_STYLE = "mathjax"
+MATH_STYLE: MathStyle = "mathjax"
 
 # Codes: G1xx errors (the import would fail or grade differently), G2xx warnings
 # (something the bank says that GIFT cannot carry, reported instead of dropped).

@@ -36,6 +36,7 @@ import base64
 import math
 import re
 from fractions import Fraction
+from typing import cast
 
 from lxml import etree
 
@@ -395,7 +396,7 @@ class _Writer:
         unsupported_feedback(q, self.report)
         correct_html = self.html(q.feedback.correct, q.loc)
         body.append(
-            self.plain_answer(percent(1), decimal_text(value), correct_html, loc, tolerance=decimal_text(tolerance))
+            self.plain_answer(percent(1), decimal_text(cast(float, value)), correct_html, loc, tolerance=decimal_text(tolerance))
         )
         if q.feedback.incorrect:
             # '*' is Moodle's "any other answer": the only place incorrect feedback can go.
