@@ -48,11 +48,13 @@ import tokenize
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 from .diagnostics import Diagnostic, Report
 from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter, expression_fields
 from .decimals import decimal_text
+
+T = TypeVar("T")
 
 DEFAULT_COUNT_CAP = 20
 """Without `count:`, every combination becomes a variant, but at most this many."""
@@ -300,7 +302,9 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
     if not params.drawn and (count > total or total == 0):  # the loader reports it (E210)
         return []
     if params.drawn:
-        picked = _bounded_draw(q, params, seed, report, timeout)
+        drawn = _within(timeout, report, params.loc, f"`{q.id}`: the values of the draws",
+                        lambda: _draw(q, params, seed, report))
+        picked = drawn if isinstance(drawn, list) else []
     else:
         picked = [dict(zip(names, _combination(index, options))) for index in choose(total, count, seed, q.id)]
     made = []
@@ -316,7 +320,8 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
             sink(Diagnostic(q.loc, E_ID_CLASH, f"id `{vid}` of this variant is already used by another question; "
                             f"rename that question (ids `{q.id}-v<N>` belong to the variants of `{q.id}`)"))
             continue
-        values = _bounded_evaluate(params, chosen, sink, timeout)
+        values = _evaluate(params, chosen, sink) if not params.derived else _within(
+            timeout, sink, params.derived[0][2], "the derived values", lambda: _evaluate(params, chosen, sink))
         if values is _TIMED_OUT:
             break  # the other variants would most likely take as long: one finding is enough
         if values is None:
@@ -325,21 +330,6 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
         _duplicate_choices(variant, sink)  # an error, but the variant is still checked
         made.append(variant)
     return made
-
-
-def _bounded_draw(q: Question, params: Parameters, seed: str, report: Report, timeout: float) -> list[dict[str, str]]:
-    """`_draw` under one time bound for all its draws (each evaluates the derived values)."""
-    from .keys import CheckTimeout, _time_bound
-
-    try:
-        with _time_bound(timeout):
-            return _draw(q, params, seed, report)
-    except CheckTimeout:
-        problem = f"could not be computed within {timeout:g} s"
-    except (RecursionError, MemoryError, ArithmeticError, ValueError) as exc:
-        problem = f"are too large to compute ({type(exc).__name__})"
-    report(Diagnostic(params.loc, E_DERIVED_LIMIT, f"`{q.id}`: the values of the draws {problem}: simplify them"))
-    return []
 
 
 class _StopDrawing(Exception):
@@ -455,25 +445,22 @@ def _holds(q: Question, params: Parameters, values: dict[str, Value], report: Re
 _TIMED_OUT: dict[str, Value] = {}
 
 
-def _bounded_evaluate(params: Parameters, chosen: dict[str, str], report: Report, timeout: float) -> dict[str, Value] | None:
-    """`_evaluate` under the checks' wall-clock bound, with every way a derived value can be
-    too big (a recursion, memory, a decimal overflow) as a located finding instead."""
-    if not params.derived:
-        return _evaluate(params, chosen, report)
+def _within(timeout: float, report: Report, loc: Loc, what: str, call: Callable[[], T]) -> T | dict[str, Value] | None:
+    """`call()` under the checks' wall-clock bound; a timeout (then `_TIMED_OUT`) or a value
+    too big to compute (a recursion, memory, a decimal overflow: then None) is a located
+    V107 about `what`, instead of an hour of mpmath or a traceback."""
     from .keys import CheckTimeout, _time_bound
 
-    loc = params.derived[0][2]
     try:
         with _time_bound(timeout):
-            return _evaluate(params, chosen, report)
+            return call()
     except CheckTimeout:
-        report(Diagnostic(loc, E_DERIVED_LIMIT, f"the derived values could not be computed within {timeout:g} s "
+        report(Diagnostic(loc, E_DERIVED_LIMIT, f"{what} could not be computed within {timeout:g} s "
                           "(the other variants were not tried): simplify them"))
         return _TIMED_OUT
     except (RecursionError, MemoryError, ArithmeticError, ValueError) as exc:
-        report(Diagnostic(loc, E_DERIVED_LIMIT, f"the derived values are too large to compute ({type(exc).__name__}): "
-                          "simplify them"))
-    return None
+        report(Diagnostic(loc, E_DERIVED_LIMIT, f"{what} are too large to compute ({type(exc).__name__}): simplify them"))
+        return None
 
 
 def _evaluate(params: Parameters, chosen: dict[str, str], report: Report) -> dict[str, Value] | None:

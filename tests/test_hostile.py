@@ -412,3 +412,13 @@ def test_the_time_bound_survives_an_alarm_inside_a_gc_callback() -> None:
     finally:
         gc.callbacks.remove(slow_callback)
     assert time.perf_counter() - start < 5
+
+
+def test_drawing_with_where_conditions_is_under_the_time_bound(tmp_path: Path) -> None:
+    text = "title: T\nquestions:\n" + numerical("p", "quantity: '1'").replace("text: What?", "text: What is {{t}}?").replace(
+        "    check:", "    parameters:\n      values: {s: [1, 2, 3]}\n      derived: {t: 'sin(exp(exp(exp(3))))*s'}\n"
+        "      where: 's > 0'\n    check:")
+    result = qbank(["check", "-j", "1", "--no-cache", "--timeout", "2"], bank(tmp_path, text), timeout=60)
+    assert result.code == 1 and result.seconds < 30
+    [line] = [line for line in result.lines if LOCATED.match(line)]
+    assert " V107 " in line and "the values of the draws could not be computed within 2 s" in line
