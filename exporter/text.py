@@ -336,8 +336,9 @@ def writable(bank: B, report: Report, code: str, target: str) -> B:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             own = getattr(value, "loc", None)
             here = own if isinstance(own, Loc) else loc
-            if isinstance(getattr(value, "id", None), str) and hasattr(value, "choices"):
-                label = value.id  # a question: its id says more than `questions[3]`
+            qid = getattr(value, "id", None)
+            if isinstance(qid, str) and hasattr(value, "choices"):
+                label = qid  # a question: its id says more than `questions[3]`
             changes = {}
             for f in dataclasses.fields(value):
                 old = getattr(value, f.name)

@@ -302,8 +302,7 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
     if not params.drawn and (count > total or total == 0):  # the loader reports it (E210)
         return []
     if params.drawn:
-        drawn = _within(timeout, report, params.loc, f"`{q.id}`: the values of the draws",
-                        lambda: _draw(q, params, seed, report))
+        drawn = _within(timeout, report, params.loc, f"`{q.id}`: the values of the draws", _draw, q, params, seed, report)
         picked = drawn if isinstance(drawn, list) else []
     else:
         picked = [dict(zip(names, _combination(index, options))) for index in choose(total, count, seed, q.id)]
@@ -321,7 +320,7 @@ def expand_question(q: Question, seed: str, report: Report, *, taken: set[str] |
                             f"rename that question (ids `{q.id}-v<N>` belong to the variants of `{q.id}`)"))
             continue
         values = _evaluate(params, chosen, sink) if not params.derived else _within(
-            timeout, sink, params.derived[0][2], "the derived values", lambda: _evaluate(params, chosen, sink))
+            timeout, sink, params.derived[0][2], "the derived values", _evaluate, params, chosen, sink)
         if values is _TIMED_OUT:
             break  # the other variants would most likely take as long: one finding is enough
         if values is None:
@@ -445,15 +444,16 @@ def _holds(q: Question, params: Parameters, values: dict[str, Value], report: Re
 _TIMED_OUT: dict[str, Value] = {}
 
 
-def _within(timeout: float, report: Report, loc: Loc, what: str, call: Callable[[], T]) -> T | dict[str, Value] | None:
-    """`call()` under the checks' wall-clock bound; a timeout (then `_TIMED_OUT`) or a value
+def _within(timeout: float, report: Report, loc: Loc, what: str, call: Callable[..., T],
+            *args: object) -> T | dict[str, Value] | None:
+    """`call(*args)` under the checks' wall-clock bound; a timeout (then `_TIMED_OUT`) or a value
     too big to compute (a recursion, memory, a decimal overflow: then None) is a located
     V107 about `what`, instead of an hour of mpmath or a traceback."""
     from .keys import CheckTimeout, _time_bound
 
     try:
         with _time_bound(timeout):
-            return call()
+            return call(*args)
     except CheckTimeout:
         report(Diagnostic(loc, E_DERIVED_LIMIT, f"{what} could not be computed within {timeout:g} s "
                           "(the other variants were not tried): simplify them"))
