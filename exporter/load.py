@@ -191,6 +191,9 @@ def load_file(file: Path, raw: bytes | None = None) -> tuple[Bank | None, list[D
     kept = [i for i in range(len(data["questions"])) if i not in bad_questions]
     questions = [_question(doc, i, data["questions"][i]) for i in kept]
     problems.extend(_bank_rules(doc, questions))
+    from .mathlint import check_questions as math_lint  # Markdown parsing: only on a cache miss
+
+    problems.extend(math_lint(questions))
     for i, q in zip(kept, questions):
         problems.extend(_number_rules(doc, i, q))
         problems.extend(_parameter_rules(doc, i, q))

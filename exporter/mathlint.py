@@ -118,16 +118,27 @@ def _texts(q: Question) -> Iterable[tuple[str | None, Loc]]:
 
 
 def check(banks: Iterable[Bank]) -> list[Diagnostic]:
+    """Findings for the math of every question of these banks."""
+    return check_questions(q for bank in banks for q in bank.questions)
+
+
+def check_questions(questions: Iterable[Question]) -> list[Diagnostic]:
+    """Findings for the math of these questions (the loader runs this on each file it reads,
+    so a cached load replays them)."""
     found: list[Diagnostic] = []
-    for bank in banks:
-        for q in bank.questions:
-            for text, loc in _texts(q):
-                if not text or "$" not in text:
-                    continue
-                for latex, _display in math_spans(text):
-                    offset = text.find(latex)
-                    line = loc.line + (text.count("\n", 0, offset) if offset > 0 else 0)
-                    where = Loc(loc.path, line, loc.col if line == loc.line else 1)
-                    for code, message in lint(latex):
-                        found.append(Diagnostic(where, code, f"`{q.id}`: {message}"))
+    for q in questions:
+        for text, loc in _texts(q):
+            if not text or "$" not in text:
+                continue
+            for latex, _display in math_spans(text):
+                offset = text.find(latex)
+                line = loc.line + (text.count("\n", 0, offset) if offset > 0 else 0)
+                where = Loc(loc.path, line, loc.col if line == loc.line else 1)
+                for code, message in _lint_once(latex):
+                    found.append(Diagnostic(where, code, f"`{q.id}`: {message}"))
     return list(dict.fromkeys(found))
+
+
+@cache
+def _lint_once(latex: str) -> tuple[tuple[str, str], ...]:
+    return tuple(lint(latex))

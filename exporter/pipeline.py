@@ -249,10 +249,9 @@ def check(
             checker = CachedChecker(cache_dir)  # type: ignore[arg-type]  # set whenever loads is
             counts = checker.run(questions, findings, file_keys=loads.file_keys, **options)  # type: ignore[arg-type]
             stats = {"load": loads.stats, "check": checker.stats}
-    from . import givens_shown, mathlint
+    from . import givens_shown
 
     diagnostics += givens_shown.check(questions)
-    diagnostics += mathlint.check(banks)
     found, taken = _taken_as_written(list(dict.fromkeys(findings.items)), strict_display)
     everything = list(dict.fromkeys(diagnostics + made.items + found))  # a quiz may repeat a variant's error
     diagnostics = _order(policy.apply(everything))

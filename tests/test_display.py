@@ -197,10 +197,12 @@ def test_a_changed_number_in_a_stem_given_fails_check_at_the_given(tmp_path, cap
     ],
 )
 def test_givens_are_found_among_the_numbers_of_the_text(text, shown) -> None:
+    from decimal import Decimal
+
     from exporter import givens_shown
 
     numbers = givens_shown.numbers_in(text)
-    assert (latex.Fraction(1, 4) in numbers and latex.Fraction(-2) in numbers) is shown
+    assert (Decimal("0.25") in numbers and Decimal(-2) in numbers) is shown
 
 
 # --------------------------------------------------------------------------- omitted texts
