@@ -193,7 +193,8 @@ def load_file(file: Path, raw: bytes | None = None) -> tuple[Bank | None, list[D
     problems.extend(_bank_rules(doc, questions))
     from .mathlint import check_questions as math_lint  # Markdown parsing: only on a cache miss
 
-    problems.extend(math_lint(questions))
+    damaged = {p[1] for p in doc.damaged if len(p) > 1 and p[0] == "questions"}  # E007/E008 said it already
+    problems.extend(math_lint(q for i, q in zip(kept, questions) if i not in damaged))
     for i, q in zip(kept, questions):
         problems.extend(_number_rules(doc, i, q))
         problems.extend(_parameter_rules(doc, i, q))

@@ -56,6 +56,8 @@ class Document:
     value_locs: dict[JsonPath, Loc] = field(default_factory=dict)
     key_locs: dict[JsonPath, Loc] = field(default_factory=dict)
     raw: dict[JsonPath, str] = field(default_factory=dict)
+    damaged: set[JsonPath] = field(default_factory=set)
+    """Texts a YAML escape or a control character damaged (E007/E008): nothing more is said of them."""
     text_locs: dict[JsonPath, Loc] = field(default_factory=dict)
     """Where a quoted scalar's text starts (one past the quote), for exact columns inside
     check expressions; plain scalars start at their node."""
@@ -328,6 +330,7 @@ def _convert(node: yaml.Node, at: JsonPath, doc: Document, problems: list[Diagno
         found = found or _control_character(node.value, doc.value_locs[at])
         if found is not None:
             problems.append(found)
+            doc.damaged.add(at)
         return node.value
     if node.tag == _INT_TAG and sum(ch.isdigit() for ch in node.value) > MAX_NUMBER_DIGITS:
         problems.append(Diagnostic(doc.value_locs[at], "E006", f"a number of more than {MAX_NUMBER_DIGITS} digits; "
