@@ -69,7 +69,8 @@ def detect(name: str, head: bytes) -> bool:
 
 
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _children(el: etree._Element, name: str) -> list[etree._Element]:
@@ -86,7 +87,9 @@ def _find(el: etree._Element, *path: str) -> etree._Element | None:
 
 
 def _all(el: etree._Element, name: str) -> list[etree._Element]:
-    return [c for c in el.iter() if _local(c) == name]
+    """Every descendant (and `el`) named `name`, in or out of a namespace: QTI files come
+    with the IMS namespace (Canvas, text2qti, qbank) and without it (older tools)."""
+    return list(el.iter(name, f"{{*}}{name}"))
 
 
 # -- the package -----------------------------------------------------------------------
