@@ -25,13 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exporter.diagnostics import Collector
-from exporter.grades import multiple_answers_weights, percent
+from exporter.writers.moodle_grades import multiple_answers_weights, percent
 from exporter.load import load_banks
 from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import plain_text, to_html
 from exporter import variants
 from exporter.writers import gift
-from exporter.writers.moodle_import import escape_wildcards
+from exporter.writers.moodle_bank import escape_wildcards
 from gift_pegjs import gift_pegjs
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""The grade policy shared by the Moodle XML and GIFT writers (exporter/grades.py).
+"""The grade policy shared by the Moodle XML and GIFT writers (exporter/writers/moodle_grades.py).
 
 What must hold, because Moodle's importer refuses the whole file otherwise: every grade we
 format is one `match_grade_options()` accepts (within 1e-5 of a `fraction_options_full()`
@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from exporter.grades import (
+from exporter.writers.moodle_grades import (
     EXPRESSIBLE_COUNTS,
     MATCH_TOLERANCE,
     MOODLE_FRACTIONS,

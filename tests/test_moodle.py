@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from exporter.diagnostics import Collector
-from exporter.grades import multiple_answers_weights, percent
+from exporter.writers.moodle_grades import multiple_answers_weights, percent
 from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import to_html
 from exporter.writers import moodle
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "bank" / "quiz2-differentiation.yaml"
 
 # question_bank::fraction_options_full() as Moodle keys it (7-decimal strings), copied from
-# question/engine/bank.php independently of exporter.grades.
+# question/engine/bank.php independently of exporter.writers.moodle_grades.
 _RAW = [0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3, 0.25,
         0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05]
 MOODLE_KEYS = sorted({0.0, 1.0, -1.0, *_RAW, *(-v for v in _RAW)})

@@ -29,7 +29,7 @@ import re
 
 from ..model import Feedback, Loc, Pair, Question
 from ..writers.gift import protect_escapes, restore_escapes
-from ..writers.moodle_import import split_category_path
+from ..writers.moodle_bank import split_category_path
 from .common import (
     FigureStore,
     Imported,

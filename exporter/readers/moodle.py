@@ -5,7 +5,7 @@ The element names and their meaning are Moodle's own (question/format/xml/format
 them, because the files come from its exporter:
 
 - A `<question type="category">` sets the category of every question after it; its path
-  is split as `split_category_path` does (exporter.writers.moodle_import), and its `<info>`
+  is split as `split_category_path` does (exporter.writers.moodle_bank), and its `<info>`
   is the category's description (the bank's, for the bank's own category).
 - Text fields carry `format`: `html` is converted to Markdown (readers.markdown) and proved
   by re-rendering; `moodle_auto_format` and `plain_text` are plain text; `markdown` is kept.
@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from ..model import Feedback, Loc, Pair, Question
-from ..writers.moodle_import import split_category_path
+from ..writers.moodle_bank import split_category_path
 from .common import (
     E_FORMAT,
     W_DROPPED,

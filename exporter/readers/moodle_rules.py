@@ -14,7 +14,7 @@ Grades here are fractions of 1 (Moodle XML's `fraction="50"` is 0.5).
 from __future__ import annotations
 
 from ..model import Answer, Choice, Feedback
-from ..writers.moodle_import import unescape_wildcards
+from ..writers.moodle_bank import unescape_wildcards
 from .common import W_PARTIAL, Imported, Skip
 
 FULL = 0.99999

@@ -5,7 +5,7 @@ type's `save_question_options`) accepts many files it then mangles, and with its
 "stop on error" a single refused question means *nothing* is imported. So this writer is
 built around its traps rather than around the format's happy path:
 
-- Grades: every `fraction` comes from `exporter.grades.percent`, which only formats values
+- Grades: every `fraction` comes from `exporter.writers.moodle_grades.percent`, which only formats values
   in `question_bank::fraction_options_full()`; multiple-answers weights come from
   `multiple_answers_weights`, so the correct set scores 100 % and ticking every box 0 %.
   A grade Moodle cannot express is a located build error, never a silently different grade.
