@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     pv = sub.add_parser("preview", help="check, then write an HTML site showing every question as students see it")
     common(pv)
     pv.add_argument("-o", "--output", default=DEFAULT_PREVIEW, metavar="DIR", help=f"output folder (default: {DEFAULT_PREVIEW}/)")
+    pv.add_argument("--serve", action="store_true", help="then serve it on localhost and rebuild it when a bank file is saved")
+    pv.add_argument("--port", type=int, default=8000, help="with --serve: the port on 127.0.0.1 (default 8000)")
 
     im = sub.add_parser("import", help="bring Moodle XML, GIFT or Canvas (QTI) questions into a new bank file")
     im.add_argument("files", nargs="+", metavar="FILE", help="Moodle XML (.xml), GIFT (.gift/.txt), QTI (.zip or assessment .xml)")
@@ -186,6 +188,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     """The preview is written whatever the check found: showing failing questions with
     their findings is the point. The exit status is the check's."""
+    code = _write_preview(args)
+    if not args.serve:
+        return code
+    return _serve_preview(args)
+
+
+def _write_preview(args: argparse.Namespace) -> int:
     from .outputs import write
     from .writers.preview import Site, Statuses
 
@@ -199,6 +208,30 @@ def cmd_preview(args: argparse.Namespace) -> int:
     changed = write(outputs, out)
     print(f"qbank: wrote the preview to {out}/index.html ({len(outputs)} file(s), {len(changed)} changed)", file=sys.stderr)
     return 1 if run.summary.errors else 0
+
+
+def _serve_preview(args: argparse.Namespace) -> int:
+    from .load import bank_files
+    from .quizzes import quiz_files
+    from .serve import PreviewServer
+
+    def watched() -> list[Path]:
+        files = list(bank_files(args.paths or [DEFAULT_BANK]))
+        folder = _quizzes(args)
+        if folder is not None and Path(folder).is_dir():
+            files += list(quiz_files(Path(folder)))
+        return files
+
+    server = PreviewServer(Path(args.output), lambda: _write_preview(args), watched, args.port)
+    server.start()
+    print(f"qbank: serving the preview at {server.url}; it is rebuilt when a bank file is saved (Ctrl-C stops)",
+          file=sys.stderr)
+    try:
+        server.watch()
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+    return 0
 
 
 def cmd_lock(args: argparse.Namespace) -> int:

@@ -23,13 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from lxml import html as lhtml
-
 from ...diagnostics import Report
 from ...figures import Figure, Figures, occurrences
 from ...model import Bank
 from .. import NoOptions, Writer, register
-from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, asset, el
+from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, asset, el, html_document, serialise
 from .status import Statuses
 
 TARGET = "preview"
@@ -109,11 +107,7 @@ class Site:
         return list(found.values())
 
     def index(self, banks: Sequence[Bank], quizzes: Sequence[Bank]) -> bytes:
-        doc = el(None, "html", lang="en")
-        head = el(doc, "head")
-        el(head, "meta", charset="utf-8")
-        el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
-        el(head, "title", "qbank preview")
+        doc, head = html_document("qbank preview")
         el(head, "link", rel="stylesheet", href="assets/preview.css")
         body = el(doc, "body")
         el(body, "a", "Skip to the list", href="#banks", class_="skip")
@@ -129,6 +123,7 @@ class Site:
             sec = el(main, "section", aria_labelledby=f"h-{title.lower()}")
             el(sec, "h2", title, id=f"h-{title.lower()}")
             table = el(sec, "table", class_="index")
+            el(table, "caption", f"{title}: questions by check status, and their tags", class_="visually-hidden")
             row = el(el(table, "thead"), "tr")
             for col in ("Title", "File", "Questions", *(STATUS_TEXT[k] for k in STATUS_TEXT), "Tags"):
                 el(row, "th", col, scope="col")
@@ -147,7 +142,7 @@ class Site:
                 ul = el(el(tr, "td"), "ul", class_="tags")
                 for tag, n in sorted(tags.items()):
                     el(ul, "li", f"{tag} ({n})")
-        return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="utf-8", method="html") + b"\n"
+        return serialise(doc)
 
 
 WRITER = register(Writer(TARGET, SUFFIX, write, NoOptions,

@@ -93,6 +93,20 @@ def points_text(points: float) -> str:
     return f"{text} point" + ("" if text == "1" else "s")
 
 
+def html_document(title: str) -> tuple[etree._Element, etree._Element]:
+    """`<html lang>` and its `<head>` with charset, viewport and title: every page's start."""
+    doc = el(None, "html", lang="en")
+    head = el(doc, "head")
+    el(head, "meta", charset="utf-8")
+    el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
+    el(head, "title", title)
+    return doc, head
+
+
+def serialise(doc: etree._Element) -> bytes:
+    return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="utf-8", method="html") + b"\n"
+
+
 # ------------------------------------------------------------------------------- the page
 
 
@@ -132,11 +146,7 @@ class PageWriter:
     def document(self) -> bytes:
         bank = self.bank
         kind = "Quiz" if self.quiz else "Bank"
-        doc = el(None, "html", lang="en")
-        head = el(doc, "head")
-        el(head, "meta", charset="utf-8")
-        el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
-        el(head, "title", f"{bank.title} — qbank preview")
+        doc, head = html_document(f"{bank.title} — qbank preview")
         if self.standalone:
             el(head, "style", asset("preview.css"))
         else:
@@ -167,7 +177,7 @@ class PageWriter:
                 self.question(main, item, f"{number}.", level=2)
         if self.standalone:
             el(body, "script", asset("preview.js"))
-        return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="utf-8", method="html") + b"\n"
+        return serialise(doc)
 
     def items(self) -> list[Question | Group]:
         """Questions in bank order; a group (variants of one question, or a quiz's "pick N")
@@ -320,10 +330,10 @@ class PageWriter:
             options = sorted({p.right for p in q.pairs} | set(q.distractors))
             for i, pair in enumerate(q.pairs):
                 tr = el(table, "tr")
-                th = el(tr, "th", scope="row")
+                th = el(tr, "th", scope="row", id=f"{name}-{i}-prompt")
                 self.md(th, pair.left, pair.loc, inline=True)
                 td = el(tr, "td")
-                select = el(td, "select", name=f"{name}-{i}", disabled="disabled", aria_label="match")
+                select = el(td, "select", name=f"{name}-{i}", disabled="disabled", aria_labelledby=f"{name}-{i}-prompt")
                 el(select, "option", "Choose…")
                 for option in options:
                     el(select, "option", option)
