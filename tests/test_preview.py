@@ -41,13 +41,43 @@ def test_every_committed_question_is_on_its_bank_page(site: Path) -> None:
 
 
 def test_math_is_mathml_and_no_dollar_is_left(site: Path) -> None:
-    doc = page(site / "pages" / "quiz2-differentiation.html")
-    maths = doc.xpath("//math")
-    assert len(maths) > 100
-    assert doc.xpath("//*[contains(@class, 'math-error') or contains(@class, 'math-unknown')]") == []
-    main_text = "".join(doc.xpath("//main//text()[not(ancestor::annotation)]"))
-    assert "$" not in main_text
-    assert "\\frac" not in main_text
+    assert len(page(site / "pages" / "quiz2-differentiation.html").xpath("//math")) > 100
+    for f in [site / "index.html", *sorted((site / "pages").rglob("*.html"))]:
+        doc = page(f)
+        assert doc.xpath("//*[contains(@class, 'math-error') or contains(@class, 'math-unknown')]") == [], f
+        body_text = "".join(doc.xpath("//body//text()[not(ancestor::annotation)][not(ancestor::script)]"))
+        assert "$" not in body_text, f  # titles and contents lists too, not only question text
+        assert "\\frac" not in body_text, f
+
+
+INLINE = """\
+title: "Quantiles $t_{0.975}$ *as written*"
+questions:
+  - id: inline-tails
+    type: multiple_choice
+    title: "The value $t_{0.975,9}$, roughly"
+    text: Pick one.
+    choices:
+      - text: "$x$ and some words after it"
+        correct: true
+      - text: "nothing"
+        correct: false
+    check:
+      manual: a wording question, nothing to compute
+"""
+
+
+def test_text_after_inline_math_and_math_in_titles(tmp_path: Path) -> None:
+    bank = tmp_path / "inline.yaml"
+    bank.write_text(INLINE, encoding="utf-8")
+    assert main(["preview", str(bank), "--no-cache", "-j", "1", "-o", str(tmp_path / "site")]) == 0
+    doc = page(tmp_path / "site" / "pages" / "inline.html")
+    choice = doc.xpath("//ol[contains(@class, 'choices')]/li")[0].text_content()
+    assert choice.count("and some words after it") == 1
+    h1 = doc.xpath("//h1")[0]
+    assert h1.xpath(".//math") and "*as written*" in h1.text_content() and "$" not in h1.text_content()
+    heading = doc.xpath("//article//h2")[0]
+    assert heading.xpath(".//math//msub") and heading.text_content().count("roughly") == 1
 
 
 def test_status_says_what_was_proved(site: Path) -> None:

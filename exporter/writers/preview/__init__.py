@@ -27,7 +27,7 @@ from ...diagnostics import Report
 from ...figures import Figure, Figures, occurrences
 from ...model import Bank
 from .. import NoOptions, Writer, register
-from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, asset, el, html_document, serialise
+from .page import STATUS_ICON, STATUS_TEXT, PageWriter, add_text, asset, el, html_document, serialise, title_text
 from .status import Statuses
 
 TARGET = "preview"
@@ -132,7 +132,7 @@ class Site:
                 kinds = Counter(self.statuses.of(q).kind for q in bank.questions)
                 tags = Counter(t for q in bank.questions for t in q.tags)
                 tr = el(tbody, "tr")
-                el(el(tr, "td"), "a", bank.title, href=f"{folder}/{bank.name}{SUFFIX}")
+                title_text(el(el(tr, "td"), "a", href=f"{folder}/{bank.name}{SUFFIX}"), bank.title)
                 el(el(tr, "td"), "code", bank.path)
                 el(tr, "td", str(len(bank.questions)), class_="num")
                 for kind in STATUS_TEXT:

@@ -42,6 +42,9 @@ STATUS_TEXT = {
 }
 STATUS_ICON = {"verified": "✓", "manual": "✎", "failing": "✗", "unchecked": "?"}
 
+_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+\$)", re.S)
+_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
+
 FigureSink = Callable[[Figure], str]
 """A figure used on a page → its src from that page (the site keeps the file)."""
 
@@ -71,14 +74,16 @@ def add_fragment(parent: etree._Element, markup: str) -> None:
     """Append an HTML fragment from the text layer (markdown-it writes XHTML-style tags, and
     the math renderer well-formed MathML), parsed as XML; the HTML parser is the fallback."""
     try:
-        nodes: list = list(etree.fromstring(f"<div>{markup}</div>").xpath("node()"))
+        wrapper = etree.fromstring(f"<div>{markup}</div>")
+        lead, children = wrapper.text, list(wrapper)
     except etree.XMLSyntaxError:
         nodes = lhtml.fragments_fromstring(markup) if markup.strip() else []
-    for node in nodes:
-        if isinstance(node, str):
-            add_text(parent, str(node))
-        else:
-            parent.append(node)
+        lead = nodes.pop(0) if nodes and isinstance(nodes[0], str) else None
+        children = nodes
+    if lead:
+        add_text(parent, lead)
+    for child in children:
+        parent.append(child)  # its tail (the text after it) moves with it
 
 
 def inline_fragment(parent: etree._Element, markup: str) -> None:
@@ -101,6 +106,20 @@ def html_document(title: str) -> tuple[etree._Element, etree._Element]:
     el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
     el(head, "title", title)
     return doc, head
+
+
+def title_text(parent: etree._Element, title: str) -> None:
+    """A title (plain text in every LMS) with its `$…$` math drawn: titles such as
+    "Quantile $t_{0.975,9}$" are common. Only math is interpreted; the rest stays text."""
+    if "$" not in title:
+        add_text(parent, title)
+        return
+    parts = _MATH.split(title)  # Markdown escapes (`\\*`) outside math only: a title is not Markdown
+    rendered = to_html("".join(p if i % 2 else _PUNCT.sub(r"\\\g<0>", p) for i, p in enumerate(parts)), "mathml")
+    if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
+        add_fragment(parent, rendered[3:-4])
+    else:
+        add_text(parent, title)
 
 
 def serialise(doc: etree._Element) -> bytes:
@@ -159,7 +178,7 @@ class PageWriter:
             nav = el(top, "nav", aria_label="Site")
             el(nav, "a", "← All banks and quizzes", href=f"{self.root}index.html")
         el(top, "p", f"{kind} · {bank.path}", class_="kicker")
-        el(top, "h1", bank.title)
+        title_text(el(top, "h1"), bank.title)
         if bank.description:
             desc = el(top, "div", class_="description")
             self.md(desc, bank.description, Loc(bank.path, 1, 1))
@@ -235,7 +254,7 @@ class PageWriter:
             if isinstance(item, Group):
                 el(li, "a", item.name, href=f"#{anchor('g', item.name)}")
             else:
-                el(li, "a", item.display_title, href=f"#{anchor('q', item.id)}")
+                title_text(el(li, "a", href=f"#{anchor('q', item.id)}"), item.display_title)
                 status = self.statuses.of(item)
                 el(li, "span", f" {STATUS_ICON[status.kind]}", class_=f"mini {status.kind}", title=STATUS_TEXT[status.kind])
 
@@ -250,7 +269,8 @@ class PageWriter:
         add_text(head, f"{number}. ")
         if variants:
             title = re.sub(r" \(v\d+\)$", "", members[0].display_title)  # the template's title
-            add_text(head, f"{title} — {len(members)} variants")
+            title_text(head, title)
+            add_text(head, f" — {len(members)} variants")
             p = el(sec, "p", class_="group-note")
             add_text(p, f"Parametrised question `{group.name}`: each student gets one of these variants"
                         f" (pick {group.pick}). Drawn values are shown on each.")
@@ -272,7 +292,8 @@ class PageWriter:
         head = el(art, "header")
         h = el(head, f"h{level}", id=anchor("h", q.id))
         el(h, "span", number, class_="qnum")
-        add_text(h, " " + q.display_title)
+        add_text(h, " ")
+        title_text(h, q.display_title)
         meta = el(head, "dl", class_="meta")
         for term, value in (("id", q.id), ("type", TYPE_NAMES.get(q.type, q.type)), ("points", decimal_text(q.points))):
             el(meta, "dt", term)
