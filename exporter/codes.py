@@ -231,13 +231,13 @@ CODES: dict[str, Code] = _registry(
          "rename it"),
     # --- math the preview cannot draw (mathml.py)
     Code("P101", "error", "math",
-         "a math span does not parse (a missing argument such as `x^`, `\\left(` without `\\right`, braces that do not "
-         "balance): the preview cannot render it, and the LMS's MathJax cannot either",
+         "a math span the preview's converter cannot parse though the math lint (T1xx) passed it — a missing argument "
+         "(`\\sqrt` alone, `x^`): the preview cannot render it, and MathJax in the LMS shows an error too",
          "fix the LaTeX at the location given"),
     Code("P201", "warning", "math",
-         "a math span uses a command or environment the preview's converter (latex2mathml) does not know; the LMS's "
-         "MathJax may still draw it, the preview shows its source, marked",
-         "use a standard command, or accept the warning"),
+         "a math span uses a command or environment MathJax knows but the preview's converter (latex2mathml) does not "
+         "(`\\bbox`, `\\eqref`, `\\begin{aligned}`); the LMS will draw it, the preview shows its source, marked",
+         "accept the warning, or use a command both know"),
     # --- `qbank import`: readers of LMS formats (exporter/readers/)
     Code("I101", "error", "import", "the file cannot be read", "check the path and permissions"),
     Code("I102", "error", "import", "not UTF-8 (or broken UTF-16)", "save the file as UTF-8"),

@@ -6,14 +6,14 @@ must be a located finding of `qbank check` — found by the same code that draws
 a reviewer spotting a red box. Browsers draw MathML Core natively (Chromium ≥ 109, Firefox,
 Safari), so the page needs nothing but its own HTML; screen readers read MathML too.
 
-What counts as "cannot render" (README, "Preview", codes P101/P201):
+What counts as "cannot render" (README, "Preview", codes P101/P201), for spans the MathJax
+lint (exporter.mathlint, T1xx/T2xx) passes — what MathJax cannot draw either is its finding:
 
-- P101 (error): the LaTeX does not parse — latex2mathml raises (a missing argument, `x^`,
-  `\\left(` without `\\right`), or its braces do not balance. MathJax in Canvas/Moodle fails
-  on these too, so the LMS would show students the raw source.
+- P101 (error): the LaTeX does not parse — latex2mathml raises (a missing argument: `\\sqrt`
+  alone, `x^`), or its braces do not balance. MathJax in Canvas/Moodle fails on these too.
 - P201 (warning): it parses, but uses a command or environment the converter does not know
-  (it would come out as the literal text `\\foo`). The LMS's MathJax may still draw it, so
-  this does not stop a build; the preview shows the span as its source, marked.
+  (it would come out as the literal text `\\bbox`). The LMS's MathJax draws it, so this does
+  not stop a build; the preview shows the span as its source, marked.
 """
 
 from __future__ import annotations
@@ -150,10 +150,12 @@ def render(latex: str, display: bool) -> str:
 
 def check_bank(bank: Bank) -> list[Diagnostic]:
     """`qbank check`'s findings about math the preview cannot draw (P101, P201), one per
-    span and place: the variants of a parametrised question repeat its text."""
+    span and place (the variants of a parametrised question repeat its text), for spans the
+    MathJax lint (exporter.mathlint) passes: a span it reports is not reported twice."""
     # The figure checker's list of a bank's Markdown fields and its YAML locator: the same
     # fields the writers render, located the same way (exact when a span is on one line).
     from .figures import _Source, markdown_fields
+    from .mathlint import lint
 
     found: dict[tuple[Loc, str], Diagnostic] = {}
     source: _Source | None | bool = False
@@ -161,8 +163,8 @@ def check_bank(bank: Bank) -> list[Diagnostic]:
         cursor = 0
         for latex, display in math_spans(fld.text):
             issue = problem(latex, display)
-            if issue is None:
-                continue
+            if issue is None or next(lint(latex), None) is not None:
+                continue  # what MathJax cannot draw either is the math lint's finding (T1xx/T2xx): one per cause
             if source is False:
                 source = _Source.read(bank.path)
             loc = fld.loc

@@ -134,7 +134,7 @@ questions:
     type: essay
     text: |
       Compare $x^$ with
-      $\\frac{1}{2$ and $\\foo{x}$.
+      $\\sqrt$ and $\\bbox[red]{x}$, $\\frac{1}{2$.
     check:
       manual: an essay, graded by a person
 """
@@ -146,8 +146,10 @@ def test_math_the_preview_cannot_render_is_a_located_finding(tmp_path: Path, cap
     assert main(["check", str(bank), "--no-cache", "-j", "1"]) == 1
     err = capsys.readouterr().err
     assert re.search(rf"bad\.yaml:6:16: {E_MATH} math `x\^` in `broken-math` text: it does not parse", err), err
-    assert f"bad.yaml:7:8: {E_MATH} math `\\frac{{1}}{{2` in `broken-math` text: its braces" in err, err
-    assert f"bad.yaml:7:25: {W_MATH} warning: math `\\foo{{x}}` in `broken-math` text: the command `\\foo`" in err, err
+    assert f"bad.yaml:7:8: {E_MATH} math `\\sqrt` in `broken-math` text: it does not parse" in err, err
+    assert f"bad.yaml:7:20: {W_MATH} warning: math `\\bbox[red]{{x}}` in `broken-math` text: the command `\\bbox`" in err, err
+    # what MathJax cannot draw either is the math lint's (T101), not reported twice
+    assert "T101" in err and f"{E_MATH} math `\\frac{{1}}{{2`" not in err, err
 
 
 def test_preview_of_a_failing_bank_shows_the_finding(tmp_path: Path) -> None:
@@ -160,13 +162,14 @@ def test_preview_of_a_failing_bank_shows_the_finding(tmp_path: Path) -> None:
     assert "failing" in status.get("class")
     assert E_MATH in status.text_content()
     # the span is shown as its source, marked, not as a broken page
-    assert doc.xpath("//code[@class='math-error']/text()") == ["x^", "\\frac{1}{2"]
+    assert doc.xpath("//code[@class='math-error']/text()") == ["x^", "\\sqrt", "\\frac{1}{2"]
+    assert doc.xpath("//code[@class='math-unknown']/text()") == ["\\bbox[red]{x}"]
 
 
 def test_bank_text_cannot_inject_markup(tmp_path: Path) -> None:
     bank = tmp_path / "evil.yaml"
     bank.write_text(BAD_MATH.replace("Compare $x^$ with", "<script>alert(1)</script> and $a<b$ & <img src=x onerror=alert(1)>")
-                    .replace("$\\frac{1}{2$ and $\\foo{x}$.", "fine"), encoding="utf-8")
+                    .replace("$\\sqrt$ and $\\bbox[red]{x}$, $\\frac{1}{2$.", "fine"), encoding="utf-8")
     assert main(["preview", str(bank), "--no-cache", "-j", "1", "-o", str(tmp_path / "site")]) == 0
     doc = page(tmp_path / "site" / "pages" / "evil.html")
     assert doc.xpath("//main//script") == [] and doc.xpath("//main//img") == []
