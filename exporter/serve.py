@@ -48,7 +48,7 @@ class PreviewServer:
     """Serves `site` on 127.0.0.1:`port` (0: any free port) and calls `rebuild()` whenever
     `watched()` (the files to watch, asked afresh each time: a new bank file counts) change."""
 
-    def __init__(self, site: Path, rebuild: Callable[[], None], watched: Callable[[], Sequence[Path]], port: int = 8000) -> None:
+    def __init__(self, site: Path, rebuild: Callable[[], object], watched: Callable[[], Sequence[Path]], port: int = 8000) -> None:
         self.site = site
         self.rebuild = rebuild
         self.watched = watched
@@ -61,8 +61,7 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/index.html"
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/index.html"
 
     def start(self) -> None:
         """Serve in a background thread; `watch()` then rebuilds in the calling one (the main

@@ -129,14 +129,14 @@ class Site:
                 el(row, "th", col, scope="col")
             tbody = el(table, "tbody")
             for bank in items:
-                kinds = Counter(self.statuses.of(q).kind for q in bank.questions)
+                kinds: Counter[str] = Counter(self.statuses.of(q).kind for q in bank.questions)
                 tags = Counter(t for q in bank.questions for t in q.tags)
                 tr = el(tbody, "tr")
                 title_text(el(el(tr, "td"), "a", href=f"{folder}/{bank.name}{SUFFIX}"), bank.title)
                 el(el(tr, "td"), "code", bank.path)
                 el(tr, "td", str(len(bank.questions)), class_="num")
                 for kind in STATUS_TEXT:
-                    n = kinds.get(kind, 0)
+                    n = kinds[kind]
                     td = el(tr, "td", class_=f"num {kind}" if n else "num")
                     add_text(td, f"{STATUS_ICON[kind]} {n}" if n else "–")
                 ul = el(el(tr, "td"), "ul", class_="tags")

@@ -467,7 +467,7 @@ class PageWriter:
 
 def asset(name: str) -> str:
     """The text of one of the site's asset files (package data, like the JSON Schema)."""
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 def anchor(prefix: str, name: str) -> str:

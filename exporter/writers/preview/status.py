@@ -57,8 +57,8 @@ class Statuses:
             if d.question is not None:  # the finding names its question (a variant its own id)
                 out.by_question[d.question].append(d)
                 continue
-            rows = starts.get(d.loc.path)
-            i = bisect.bisect_right(rows, (d.loc.line, d.loc.col, "\uffff")) - 1 if rows else -1
+            rows = starts.get(d.loc.path, [])
+            i = bisect.bisect_right(rows, (d.loc.line, d.loc.col, "\uffff")) - 1
             if i < 0:
                 out.by_file[d.loc.path].append(d)
             else:
