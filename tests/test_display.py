@@ -258,3 +258,48 @@ def test_a_choice_with_neither_text_nor_value_is_a_located_load_error(tmp_path) 
     _, found = load_banks([str(f)])
     assert [(d.loc.line, d.code) for d in found] == [(9, "E102")]
     assert "`text`" in found[0].message and "value" in found[0].message
+
+
+# --------------------------------------------------------------------------- taken as written
+
+
+PROSE = r"""title: T
+questions:
+  - id: q
+    type: multiple_choice
+    text: 'The sample mean is $\bar{x}_n = 2.5$ over $n = 4$ draws. What is $\bar{x}_n / n$?'
+    choices:
+      - text: 'a fifth of eight, roughly'
+        correct: true
+        value: xbar/n
+      - text: '$\frac{\bar{x}_n}{2}$'
+        correct: false
+        value: xbar/2
+    check:
+      symbols: [xbar, n]
+      given: {xbar: 2.5, n: 4}
+      quantity: xbar/n
+"""
+
+
+def test_an_unreadable_text_is_counted_and_strict_display_makes_it_a_located_error(tmp_path, capsys) -> None:
+    f = tmp_path / "b.yaml"
+    f.write_text(PROSE.replace("      given", "      display: {'\\bar{x}_n': xbar}\n      given"), encoding="utf-8")
+    assert main(["check", str(f), "--no-cache", "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "displayed keys: 1 verified, 1 taken as written; 0 error(s), 0 warning(s)" in err, err
+    assert main(["check", str(f), "--no-cache", "-j", "1", "--strict-display"]) == 1
+    err = capsys.readouterr().err
+    assert f"{f.as_posix()}:7:16: K121 choice A's text a fifth of eight, roughly is taken as written" in err, err
+
+
+def test_without_the_display_map_the_name_cannot_be_read(tmp_path, capsys) -> None:
+    f = tmp_path / "b.yaml"
+    f.write_text(PROSE, encoding="utf-8")
+    assert main(["check", str(f), "--no-cache", "-j", "1", "--strict-display"]) == 1
+    err = capsys.readouterr().err
+    assert ":10:16: K121 choice B's text" in err and "display:" in err, err
+    # and with the map, a wrong formula is a mismatch, not a guess
+    f.write_text(PROSE.replace("      given", "      display: {'\\bar{x}_n': xbar}\n      given").replace("{2}$'", "{3}$'"), encoding="utf-8")
+    assert main(["check", str(f), "--no-cache", "-j", "1"]) == 1
+    assert ":10:16: K120 choice B is displayed as $\\frac{\\bar{x}_n}{3}$ but its value is xbar/2" in capsys.readouterr().err
