@@ -10,10 +10,24 @@ and, for bringing LMS questions in, `exporter.import_files(["export.xml"], "bank
 (what `qbank import` runs; exporter.importing).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-from .pipeline import BuildResult, CheckResult, build, check  # noqa: E402
+if TYPE_CHECKING:
+    from .pipeline import BuildResult, CheckResult, build, check
 
+
+def __getattr__(name: str) -> object:
+    """`exporter.check` and friends, imported on first use: `import exporter.model` (a
+    worker, a reader, a writer) does not pay for the whole pipeline."""
+    if name in ("BuildResult", "CheckResult", "build", "check"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def import_files(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - exporter.importing.import_files
