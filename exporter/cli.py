@@ -39,6 +39,21 @@ def _codes(value: str) -> list[str]:
     return names
 
 
+MAX_TIMEOUT = 3600.0
+
+
+def _seconds(value: str) -> float:
+    """A time bound: a positive, finite number of seconds. `nan` would compare false with
+    everything (no bound at all), `inf` and negatives are no bound either."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < seconds <= MAX_TIMEOUT:  # also false for nan
+        raise argparse.ArgumentTypeError(f"{value} is not a number of seconds between 0 and {MAX_TIMEOUT:g}")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qbank", description="Check a YAML question bank and export it to Canvas, Moodle XML and GIFT.")
     p.add_argument("--version", action="version", version=f"qbank {__version__}")
@@ -47,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("paths", nargs="*", metavar="PATH", help=f"bank files or folders (default: {DEFAULT_BANK}/)")
         sp.add_argument("--jobs", "-j", type=int, default=0, help="worker processes for sympy (default: one per core)")
-        sp.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per question's check (default 10)")
+        sp.add_argument("--timeout", type=_seconds, default=10.0, help="seconds allowed per question's check (default 10)")
         sp.add_argument("--memory", type=float, default=2048, metavar="MB",
                         help="memory one question's check may use, in MiB (default 2048; 0: no bound)")
         sp.add_argument("--seed", metavar="S", help="term seed for the variants of parametrised questions "
@@ -169,7 +184,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         _emit(run.diagnostics, run.summary)
         print(f"qbank: not building: fix the errors above; {args.output}/ was left as it was", file=sys.stderr)
         return 1
-    built = pipeline.build(run, args.output, targets=args.targets, options=options, verify=args.verify)
+    from .outputs import OutputError, RenderError
+
+    try:
+        built = pipeline.build(run, args.output, targets=args.targets, options=options, verify=args.verify)
+    except (OutputError, RenderError) as exc:
+        _emit(run.diagnostics, run.summary)
+        print(f"qbank: error: {exc}", file=sys.stderr)
+        print(f"qbank: build failed; {args.output}/ was left as it was", file=sys.stderr)
+        return 2
     _emit(built.diagnostics, built.summary)
     if not built.built:
         print(f"qbank: build failed; {args.output}/ was left as it was", file=sys.stderr)
@@ -245,7 +268,10 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if unknown:
         print(f"qbank: error: not in the bank: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    locked = identity.read(lock_file)
+    locked, broken = identity.load(lock_file)
+    if broken:
+        report.text(broken, report.Summary(), sys.stderr)
+        return 1
     updated = identity.updated(banks, locked, args.accept)
     lock_file.write_bytes(identity.serialise(updated))
     new = sorted(set(updated) - set(locked))
@@ -302,8 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qbank: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"qbank: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        what = exc.strerror or str(exc)
+        print(f"qbank: error: {exc.filename}: {what}" if exc.filename else f"qbank: error: {what}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback; workers are killed by the stages that started them,
+        # and every write is a rename, so nothing is left half-written.
+        print("qbank: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

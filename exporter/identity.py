@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -66,10 +67,74 @@ def lock_path(paths: Sequence[str]) -> Path:
 
 
 def read(path: Path) -> dict[str, dict[str, str]]:
+    """The lock's entries; those of a damaged lock that `load` could still read."""
+    return load(path)[0]
+
+
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?: |$)", re.M)
+
+
+def load(path: Path) -> tuple[dict[str, dict[str, str]], list[Diagnostic]]:
+    """The lock's entries, and a located finding for anything wrong with the file.
+
+    The lock is committed and edited by git, so it can hold anything: most often merge
+    conflict markers (two branches each released questions — normal in a team), also a
+    bad hand edit or another tool's bytes. None of that may stop qbank with a traceback,
+    and a damaged entry must not be taken for an empty lock silently (every released id
+    would be free again), so each problem is an L104/L105 error saying how to repair it.
+    """
     if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return dict(data.get("questions", {}))
+        return {}, []
+    where = path.as_posix()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return {}, [Diagnostic(Loc(where, 1, 1), "L104", f"cannot read the lock: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        loc = Loc(where, before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1)
+        return {}, [Diagnostic(loc, "L104", f"the lock is not UTF-8 (byte 0x{raw[exc.start]:02x}); {_repair(where)}")]
+    conflict = _CONFLICT.search(text)
+    if conflict is not None:
+        line = text.count("\n", 0, conflict.start()) + 1
+        return {}, [Diagnostic(Loc(where, line, 1), "L105",
+                               "merge conflict in the lock (two branches both released questions: normal in a team); "
+                               f"keep either side (`git checkout --ours {where}` or `--theirs`), then run `qbank build`, "
+                               "which records the other side's released ids again (repeat any `qbank lock --accept ID` "
+                               "the dropped side had made)")]
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        loc = Loc(where, getattr(exc, "lineno", 1), getattr(exc, "colno", 1))
+        return {}, [Diagnostic(loc, "L104", f"the lock is not valid JSON ({getattr(exc, 'msg', exc)}); {_repair(where)}")]
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, dict):
+        what = "an object with `questions`" if isinstance(data, dict) else f"a JSON object, not {type(data).__name__}"
+        return {}, [Diagnostic(Loc(where, 1, 1), "L104", f"the lock must be {what}; {_repair(where)}")]
+    entries: dict[str, dict[str, str]] = {}
+    problems = []
+    for qid, entry in questions.items():
+        if isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("bank", "fingerprint")):
+            entries[qid] = entry
+            continue
+        problems.append(Diagnostic(_key_loc(where, text, qid), "L104",
+                                   f"the lock's entry for `{qid}` is not {{\"bank\": …, \"fingerprint\": …}}; {_repair(where)}"))
+    return entries, problems
+
+
+def _repair(where: str) -> str:
+    return (f"restore it from git (`git checkout -- {where}`, or from an earlier commit); only if it is lost, delete it "
+            "and run `qbank build`, which records every question now in the bank as released")
+
+
+def _key_loc(where: str, text: str, key: str) -> Loc:
+    """Where `"key":` is written in the lock (json keeps no positions), else 1:1."""
+    at = text.find(json.dumps(key, ensure_ascii=False) + ":")
+    if at < 0:
+        return Loc(where, 1, 1)
+    return Loc(where, text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1)
 
 
 def serialise(entries: dict[str, dict[str, str]]) -> bytes:

@@ -213,7 +213,8 @@ def check(
         banks, diagnostics = load_banks(paths, cache=loads)
     with _timed(timings, "lock"):
         lock_file = identity.lock_path(paths)
-        diagnostics += identity.compare(banks, identity.read(lock_file), lock_file)
+        locked, broken = identity.load(lock_file)
+        diagnostics += broken + identity.compare(banks, locked, lock_file)
     with _timed(timings, "figures"):
         for bank in banks:  # checked on every run: a figure can change while the YAML does not
             diagnostics += figures.check_bank(bank)
@@ -252,6 +253,11 @@ def check(
     from . import givens_shown
 
     diagnostics += givens_shown.check(questions)
+    # two files one export name: caught here, so `qbank check` says it, not only a build
+    from .outputs import name_clashes
+
+    diagnostics += name_clashes([(Path(f).stem, f) for f in files[:n_bank_files]], "E220", "bank")
+    diagnostics += name_clashes([(Path(f).stem, f) for f in files[n_bank_files:]], "Q208", "quiz")
     found, taken = _taken_as_written(list(dict.fromkeys(findings.items)), strict_display)
     everything = list(dict.fromkeys(diagnostics + made.items + found))  # a quiz may repeat a variant's error
     diagnostics = _order(policy.apply(everything))
@@ -315,8 +321,12 @@ def build(
     writers = render_stage.configured(targets, config.resolve(chosen, options, source))
     jobs = result.jobs if jobs is None else jobs
     written = Collector()
+    if not verify:
+        render_stage.clean_leftovers(out)
+    staging = render_stage.sibling(out, "render")  # beside the output: moved into place, never copied
     with _timed(timings, "render"):
-        outputs = render_stage.render(result.expanded, written, result.quizzes, jobs=jobs or os.cpu_count() or 1, writers=writers)
+        outputs = render_stage.render(result.expanded, written, result.quizzes, jobs=jobs or os.cpu_count() or 1,
+                                      writers=writers, staging=staging)
     # the variants of a question share its lines, so a writer may say the same thing of each
     found = _order(result.policy.apply(list(dict.fromkeys(written.items))))
     summary.errors += sum(d.severity == "error" for d in found)
@@ -335,7 +345,7 @@ def build(
             res.problems.append(f"{lock_file}: does not list every released id")
         return res
     with _timed(timings, "write"):
-        res.changed = render_stage.write(outputs, out)
+        res.changed = render_stage.publish(outputs, out, [w.target for w, _ in writers])
         if res.released:
             render_stage.write({Path(lock_file.name): new_lock}, lock_file.parent)
     return res

@@ -213,3 +213,45 @@ def test_parallel_build_matches_serial_bytes_and_findings(seed: Path, capsys) ->
         assert (seed / "serial" / f).read_bytes() == (seed / "parallel" / f).read_bytes(), f
     assert serial_err.replace("serial/", "parallel/") == parallel_err.replace("serial/", "parallel/")
     assert "M206" in parallel_err  # the quiz's writer findings came back from the worker
+
+
+# --- Ctrl-C and time bounds (issue 13, item 14) ---------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf", "1e9", "ten"])
+def test_timeout_must_be_a_finite_positive_number_of_seconds(value: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["check", "--timeout", value])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "number of seconds" in err and "Traceback" not in err
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    question = """\
+  - id: q{i}
+    type: numerical
+    text: What is the derivative of $x^{{{i}}}$ at 1?
+    answer: {i}
+    tolerance: 0
+    check:
+      symbols: [x]
+      given: {{x: 1}}
+      quantity: diff(x**{i}, x)
+"""
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "slow.yaml").write_text(
+        "title: Slow\nquestions:\n" + "".join(question.format(i=i) for i in range(2, 400)), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "exporter", "check", "--no-cache", "-j", "2"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # well into the check (imports take well under a second)
+    assert proc.poll() is None, "the check finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err == "qbank: interrupted\n"
