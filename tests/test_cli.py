@@ -228,6 +228,7 @@ def test_timeout_must_be_a_finite_positive_number_of_seconds(value: str, capsys)
 
 
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
+    import os
     import signal
     import subprocess
     import sys
@@ -244,14 +245,22 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
       given: {{x: 1}}
       quantity: diff(x**{i}, x)
 """
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("needs Linux's /proc to see the check's workers start")
     (tmp_path / "bank").mkdir()
     (tmp_path / "bank" / "slow.yaml").write_text(
-        "title: Slow\nquestions:\n" + "".join(question.format(i=i) for i in range(2, 400)), encoding="utf-8")
+        "title: Slow\nquestions:\n" + "".join(question.format(i=i) for i in range(2, 3000)), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "exporter", "check", "--no-cache", "-j", "2"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)  # well into the check (imports take well under a second)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and not children.read_text().strip():
+        time.sleep(0.05)  # until the sympy workers run: qbank is past its imports, well into the check
     assert proc.poll() is None, "the check finished before it could be interrupted"
+    workers = [int(pid) for pid in children.read_text().split()]
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert err == "qbank: interrupted\n"
+    for pid in workers:  # no sympy worker outlives qbank
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
