@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -319,8 +321,37 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C: one line, exit 130, at once.
+
+    Not a KeyboardInterrupt: one raised inside a `__del__` or an at-fork callback is
+    printed as "Exception ignored" and swallowed by CPython, and the run goes on. Ending
+    here is safe because qbank is built to survive a kill at any instant (every file is
+    written by rename, dist/ is exchanged in one step, leftovers are removed by the next
+    run); the workers this process started are killed first.
+    """
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.kill()
+    sys.stderr.write("qbank: interrupted\n")
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():  # signals are the main thread's
+        return _run(args)
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, _interrupted)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return {"check": cmd_check, "build": cmd_build, "import": cmd_import, "preview": cmd_preview,
                 "lock": cmd_lock, "new": cmd_new}[args.command](args)
@@ -331,9 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = exc.strerror or str(exc)
         print(f"qbank: error: {exc.filename}: {what}" if exc.filename else f"qbank: error: {what}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        # Ctrl-C: one line, no traceback; workers are killed by the stages that started them,
-        # and every write is a rename, so nothing is left half-written.
+    except KeyboardInterrupt:  # where the handler above could not be installed
         print("qbank: interrupted", file=sys.stderr)
         return 130
 

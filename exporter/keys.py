@@ -47,7 +47,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from . import assume, nonvalue, numfuncs
+from . import assume, nonvalue, numfuncs, processes
 from .decimals import decimal_text
 from .diagnostics import CheckSummary, Diagnostic, Report
 from .expr import (
@@ -1492,7 +1492,7 @@ class _Worker:
     def __init__(self, ctx: object, limits: tuple[float, float]) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, args=(child, *limits), daemon=True)
-        self.proc.start()
+        processes.start(self.proc)  # Ctrl-C held while forking: never lost in an at-fork hook
         child.close()
         self.task: int | None = None
         self.started = 0.0

@@ -30,6 +30,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Sequence
 
+from . import processes
 from .diagnostics import Collector, Diagnostic, Report
 from .model import Bank, Loc
 from .writers import Writer, selected
@@ -233,7 +234,7 @@ def render(
             here, there = ctx.Pipe(duplex=False)
             share = list(range(w, len(tasks), jobs))
             proc = ctx.Process(target=_worker, args=(there, share, staged.folder), daemon=True)
-            proc.start()
+            processes.start(proc)
             there.close()
             workers.append((here, proc, len(share)))
         for i in range(0, len(tasks), jobs):
