@@ -214,10 +214,10 @@ def render(
         outputs: dict[Path, bytes] = {}
         for bank, quiz in tasks:
             try:
-                files = _outputs_of(bank, report, quiz=quiz, writers=chosen)
+                made = _outputs_of(bank, report, quiz=quiz, writers=chosen)
             except Exception as exc:  # noqa: BLE001 - said in one line by the CLI
                 raise RenderError(_failure(bank, f"{type(exc).__name__}: {exc}")) from exc
-            for rel, data in files:
+            for rel, data in made:
                 outputs.setdefault(rel, data)
         return outputs
     staged = Staged(staging)
@@ -233,10 +233,10 @@ def render(
         for w in range(1, jobs):
             here, there = ctx.Pipe(duplex=False)
             share = list(range(w, len(tasks), jobs))
-            proc = ctx.Process(target=_worker, args=(there, share, staged.folder), daemon=True)
-            processes.start(proc)
+            started: BaseProcess = ctx.Process(target=_worker, args=(there, share, staged.folder), daemon=True)
+            processes.start(started)
             there.close()
-            workers.append((here, proc, len(share)))
+            workers.append((here, started, len(share)))
         for i in range(0, len(tasks), jobs):
             try:
                 results[i] = _render_task(i, staged.folder)
