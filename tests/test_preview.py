@@ -11,7 +11,7 @@ from lxml import html
 
 from exporter.cli import main
 from exporter.mathml import E_MATH, W_MATH, convert, problem
-from preview_site import build_site, committed_question_ids
+from preview_site import REPO, build_site, committed_question_ids
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +197,14 @@ def test_good_math_converts(latex: str) -> None:
 def test_bad_math_is_found(latex: str, code: str) -> None:
     found = problem(latex)
     assert found is not None and found.code == code
+
+
+def test_build_target_preview_writes_standalone_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`qbank build --targets preview`: one file per bank or quiz, nothing linked outside it."""
+    monkeypatch.chdir(REPO)
+    assert main(["build", "--targets", "preview", "-o", str(tmp_path), "-j", "1"]) == 0
+    quiz = page(tmp_path / "preview" / "quizzes" / "midterm-practice.html")
+    assert quiz.xpath("//p[@class='kicker']")[0].text_content().startswith("Quiz")
+    assert quiz.xpath("//head/style") and not quiz.xpath("//link[@href] | //script[@src]")
+    assert all(img.get("src").startswith("data:image/") for img in quiz.xpath("//img"))
+    assert quiz.xpath("//img")

@@ -42,7 +42,9 @@ def write(bank: Bank, options: NoOptions, report: Report) -> bytes:
     def data_uri(figure: Figure) -> str:
         return f"data:{figure.mime};base64,{base64.b64encode(figure.data).decode('ascii')}"
 
-    return PageWriter(bank, Statuses(checked=False), report, data_uri, root="", standalone=True).document()
+    # a quiz is a Bank whose questions all come from other files (exporter.quizzes)
+    quiz = bool(bank.questions) and all(q.loc.path != bank.path for q in bank.questions)
+    return PageWriter(bank, Statuses(checked=False), report, data_uri, quiz=quiz, root="", standalone=True).document()
 
 
 @dataclass(frozen=True)

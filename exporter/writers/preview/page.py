@@ -272,8 +272,9 @@ class PageWriter:
             title_text(head, title)
             add_text(head, f" — {len(members)} variants")
             p = el(sec, "p", class_="group-note")
-            add_text(p, f"Parametrised question `{group.name}`: each student gets one of these variants"
-                        f" (pick {group.pick}). Drawn values are shown on each.")
+            add_text(p, "Parametrised question ")
+            el(p, "code", group.name)
+            add_text(p, f": each student gets one of these variants (pick {group.pick}). Drawn values are shown on each.")
         else:
             add_text(head, f"Group: {group.name}")
             each = f", {points_text(group.points)} each" if group.points is not None else ""
@@ -415,7 +416,9 @@ class PageWriter:
         elif status.kind == "manual" and q.check is not None:
             add_text(p, f" — {q.check.manual}")
         elif status.kind == "unchecked" and not self.statuses.checked:
-            add_text(p, " — this page was written without the check; `qbank preview` shows each question's status")
+            add_text(p, " — this page was written without the check; ")
+            el(p, "code", "qbank preview")
+            add_text(p, " shows each question's status")
         if status.findings:
             self.finding_list(box, status.findings)
 
