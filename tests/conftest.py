@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,35 +19,32 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _isolate(home: Path) -> pytest.MonkeyPatch:
-    # Its own MonkeyPatch: a test's `monkeypatch.undo()` must not bring the real home back.
+@contextmanager
+def _isolated(home: Path) -> Iterator[Path]:
+    """`home` as the user cache folder's parent, as long as the context lasts. Its own
+    MonkeyPatch: a test's `monkeypatch.undo()` must not bring the real home back."""
     patch = pytest.MonkeyPatch()
     patch.setenv("XDG_CACHE_HOME", str(home))
     patch.delenv("QBANK_CACHE_DIR", raising=False)
     patch.delenv("CI", raising=False)
-    return patch
+    try:
+        yield home / "qbank"
+    finally:
+        patch.undo()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def session_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """For module- and session-scoped fixtures, which run before any per-test fixture."""
-    home = tmp_path_factory.mktemp("xdg-cache-session")
-    patch = _isolate(home)
-    try:
-        yield home / "qbank"
-    finally:
-        patch.undo()
+    with _isolated(tmp_path_factory.mktemp("xdg-cache-session")) as home:
+        yield home
 
 
 @pytest.fixture(autouse=True)
 def private_cache_home(session_cache_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh user cache folder (and so a fresh secret) for each test."""
-    home = tmp_path_factory.mktemp("xdg-cache")
-    patch = _isolate(home)
-    try:
-        yield home / "qbank"
-    finally:
-        patch.undo()
+    with _isolated(tmp_path_factory.mktemp("xdg-cache")) as home:
+        yield home
 
 
 @pytest.fixture
