@@ -115,6 +115,11 @@ CODES: dict[str, Code] = _registry(
     Code("E220", "error", "bank",
          "two bank files that would be exported under one name (`a/q.yaml` and `b/q.yaml`, `q.yaml` and `q.yml`, "
          "names differing only in case)", "rename one of the files"),
+    Code("E217", "error", "bank",
+         "credits that contradict the key or each other (a multiple_choice key not worth 100 %, a multiple_answers "
+         "correct set not adding up to 100 %, a positive credit on an incorrect option, no short answer worth 100 %)",
+         "the message says which credit to change"),
+    Code("E218", "error", "bank", "`shuffle` on a question without options", "remove it"),
     # --- stable identity (identity.py)
     Code("L101", "error", "lock", "a released id is gone from the bank",
          "restore it, or list it under `retired: [id]` at the top of its bank file"),
@@ -185,6 +190,9 @@ CODES: dict[str, Code] = _registry(
     # --- variants (variants.py)
     Code("K114", "error", "keys", "the check needed more memory than the bound (`--memory`, default 2048 MiB)",
          "simplify the check (expand less, smaller powers), or raise `--memory`"),
+    Code("K115", "error", "keys",
+         "a numerical question's other answer (a partial-credit or feedback range) holds the key itself",
+         "narrow the range or move it: a right answer must never be scored with another range's credit"),
     Code("V101", "error", "variants", "a derived value that is undefined, not a number or not real for one variant",
          "narrow the parameter ranges, or change the derived formula"),
     Code("V102", "error", "variants", "two options of one variant that read the same",
@@ -302,6 +310,14 @@ CODES: dict[str, Code] = _registry(
          "write matching sides as plain text"),
     Code("C205", "warning", "canvas", "a matching distractor repeats a right-hand answer and is listed once",
          "remove the repeated distractor"),
+    Code("C206", "warning", "canvas",
+         "partial credit or a penalty Canvas's importer cannot keep (it reads no weights): a choice scores 0 % instead, "
+         "multiple-answers credits give way to Canvas's own rule, a numerical range or short answer worth less than "
+         "100 % is left out",
+         "accept Canvas's score (the message says what students get), or use the Moodle exports for this question"),
+    Code("C207", "warning", "canvas",
+         "`shuffle: true` on some questions only: Canvas shuffles answers per quiz, not per question",
+         "switch Shuffle answers on in the Canvas quiz if that is wanted"),
     Code("C211", "warning", "canvas", "a Canvas group without points whose questions differ in points",
          "give the group `points:`"),
     # --- Moodle: the question-bank rules both Moodle exports obey (writers/moodle_bank.py),
@@ -363,6 +379,8 @@ CODES: dict[str, Code] = _registry(
          "shorten the tag or remove the characters"),
     Code("G207", "warning", "gift", "a figure too large to embed in GIFT; its alt text is shown instead",
          "make the figure smaller, or use the Moodle XML export"),
+    Code("G208", "warning", "gift", "`shuffle: false`: GIFT cannot turn shuffling off (Moodle uses the site's default)",
+         "use the Moodle XML export, or switch shuffling off in the Moodle quiz"),
 )
 
 ALIASES: dict[str, str] = {

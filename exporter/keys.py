@@ -66,7 +66,7 @@ from .expr import (
     seq_to_array,
 )
 from .expr import subst as _subst
-from .model import CHOICE_TYPES, Check, Choice, Loc, Question, choice_letter
+from .model import CHOICE_TYPES, Check, Choice, Loc, OtherAnswer, Question, choice_letter
 
 DEFAULT_TIMEOUT = 10.0
 CHECKED_TYPES = CHOICE_TYPES + ("numerical", "true_false")
@@ -1174,6 +1174,34 @@ class _QuestionChecker:
             self.findings.append(Diagnostic(loc, "K104", f"cannot decide whether answer {q.answer:g} is within {q.tolerance:g} of {qtext} = {show(value)}: {inside.why}"))
         elif not inside.value:
             self.findings.append(Diagnostic(loc, "K103", f"answer {q.answer:g} is not within tolerance {q.tolerance or 0:g} of {qtext} = {show(value)}"))
+        for i, other in enumerate(q.other_answers, 1):
+            self._guard(lambda: self.other_answer(i, other, value))
+
+    def other_answer(self, i: int, o: OtherAnswer, key: sp.Expr) -> None:
+        """A further numerical range: it must hold what it says it stands for (`value`,
+        proved like the key) and must not hold the key, or a right answer could be scored
+        with this range's credit."""
+        what = f"other answer {i} ({o.answer:g} ± {o.tolerance:g}, {o.credit:g} %)"
+        low = sp.Rational(repr(o.answer)) - sp.Rational(repr(o.tolerance))
+        high = sp.Rational(repr(o.answer)) + sp.Rational(repr(o.tolerance))
+        if o.value is None:
+            self.findings.append(Diagnostic(o.loc, "K105", f"{what} has no `value`, so what it stands for cannot be "
+                                            "checked: add the expression it is (e.g. the result of a typical mistake)"))
+        else:
+            value = self.build(o.value, o.value_loc or o.loc)
+            if isinstance(value, Seq) or is_array(value):
+                raise _Finding(Diagnostic(o.value_loc or o.loc, "K111", f"`{o.value.strip()}` is not a number but {show(value)}"))
+            verdict = decide_order("<=", sp.Abs(value - sp.Rational(repr(o.answer))), sp.Rational(repr(o.tolerance)))
+            if verdict.value is None:
+                self.findings.append(Diagnostic(o.value_loc or o.loc, "K104", f"{what}: cannot decide whether it holds "
+                                                f"`{o.value.strip()}` = {show(value)}: {verdict.why}"))
+            elif not verdict.value:
+                self.findings.append(Diagnostic(o.loc, "K103", f"{what} does not hold `{o.value.strip()}` = {show(value)}"))
+        holds_key = [decide_order("<=", low, key).value, decide_order("<=", key, high).value]
+        if all(holds_key):
+            qtext = self.check.quantity.strip()
+            self.findings.append(Diagnostic(o.credit_loc or o.loc, "K115", f"{what} holds the key {qtext} = {show(key)}: "
+                                            "a right answer could be scored with this range; narrow it or move it"))
 
     def true_false(self) -> None:
         q, check = self.q, self.check

@@ -20,10 +20,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from . import credit
 from .decimals import decimal_text
 from .diagnostics import Diagnostic
 from .model import (
     Answer,
+    OtherAnswer,
     Bank,
     Check,
     Choice,
@@ -428,6 +430,8 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
             correct_loc=doc.loc(at + ("choices", i, "correct")),
             means=" ".join(c["means"].split()).lower() if "means" in c else None,
             manual=c.get("manual"),
+            credit=float(c["credit"]) if "credit" in c else None,
+            credit_loc=doc.loc(at + ("choices", i, "credit")) if "credit" in c else None,
         )
         for i, c in enumerate(q.get("choices", ()))
     )
@@ -445,9 +449,25 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         answer_loc=doc.loc(at + ("answer",)) if "answer" in q else None,
         tolerance=float(q["tolerance"]) if "tolerance" in q else None,
         answers=tuple(
-            Answer(a["text"], doc.loc(at + ("answers", i)), a.get("feedback"))
+            Answer(a["text"], doc.loc(at + ("answers", i)), a.get("feedback"),
+                   float(a["credit"]) if "credit" in a else None,
+                   doc.loc(at + ("answers", i, "credit")) if "credit" in a else None)
             for i, a in enumerate(q.get("answers", ()))
         ),
+        other_answers=tuple(
+            OtherAnswer(
+                answer=float(o["answer"]),
+                tolerance=float(o["tolerance"]),
+                loc=doc.loc(at + ("other_answers", i)),
+                credit=float(o.get("credit", 0)),
+                feedback=o.get("feedback"),
+                value=doc.raw.get(at + ("other_answers", i, "value")) if "value" in o else None,
+                value_loc=doc.text_loc(at + ("other_answers", i, "value")) if "value" in o else None,
+                credit_loc=doc.loc(at + ("other_answers", i, "credit")) if "credit" in o else None,
+            )
+            for i, o in enumerate(q.get("other_answers", ()))
+        ),
+        shuffle=q.get("shuffle"),
         pairs=tuple(
             Pair(p["left"], p["right"], doc.loc(at + ("pairs", i))) for i, p in enumerate(q.get("pairs", ()))
         ),
@@ -713,6 +733,12 @@ def _number_rules(doc: Document, index: int, q: Question) -> Iterable[Diagnostic
 def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic]:
     """Rules JSON Schema cannot state, within one file."""
     for q in questions:
+        for where, message in credit.problems(q):
+            yield Diagnostic(where, "E217", f"`{q.id}`: {message}")
+        if q.shuffle is not None and q.type not in ("multiple_choice", "multiple_answers", "matching"):
+            yield Diagnostic(doc.loc(_question_path(doc, q) + ("shuffle",)), "E218",
+                             f"`{q.id}`: `shuffle` is for choice and matching questions; a {q.type} question has no "
+                             "options to shuffle: remove it")
         if q.type in ("multiple_choice", "multiple_answers"):
             seen: dict[str, str] = {}
             for i, c in enumerate(q.choices):
@@ -743,6 +769,14 @@ def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic
             for name in q.check.functions:
                 if name in names:
                     yield Diagnostic(q.check.loc, "E204", f"`{q.id}`: `{name}` is declared both as a symbol and a function")
+
+
+def _question_path(doc: Document, q: Question) -> JsonPath:
+    """The JSON path of question `q` in its file (found by its id's location)."""
+    for i in range(len(doc.data.get("questions", ()))):
+        if doc.loc(("questions", i, "id")) == q.loc:
+            return ("questions", i)
+    return ()
 
 
 def _checks_nothing(q: Question) -> bool:

@@ -72,6 +72,10 @@ class Choice:
     """Why this one option's `correct:` flag cannot be computed; the flag is then trusted."""
     text_loc: Loc | None = None
     """Where `text` is written; None when the loader wrote it from `value` (it was left out)."""
+    credit: float | None = None
+    """Percent of the points this option is worth (negative: a penalty); None: the type's
+    default (all-or-nothing, or qbank's equal multiple-answers shares)."""
+    credit_loc: Loc | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,29 @@ class Answer:
     text: str
     loc: Loc
     feedback: str | None = None
+    credit: float | None = None
+    """Percent of the points this answer earns (None: 100); 0 with feedback is a
+    wrong-answer feedback entry."""
+    credit_loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class OtherAnswer:
+    """A numerical question's further answer range, with its own credit and feedback.
+
+    `value` is the check-language expression the range stands for (a typical mistake, the
+    right order of magnitude): the checker proves the range holds it and not the key, the
+    way it proves the key itself.
+    """
+
+    answer: float
+    tolerance: float
+    loc: Loc
+    credit: float = 0.0
+    feedback: str | None = None
+    value: str | None = None
+    value_loc: Loc | None = None
+    credit_loc: Loc | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +218,8 @@ class Question:
     answer_loc: Loc | None = None
     tolerance: float | None = None
     answers: tuple[Answer, ...] = ()
+    other_answers: tuple[OtherAnswer, ...] = ()
+    """numerical: further ranges with partial (or no) credit and their own feedback."""
     pairs: tuple[Pair, ...] = ()
     distractors: tuple[str, ...] = ()
     solution: str | None = None
@@ -204,6 +233,8 @@ class Question:
     """The id of the parametrised question this variant was made from."""
     variant_values: tuple[tuple[str, str], ...] = ()
     """A variant's parameter values as shown in its text, for messages about it."""
+    shuffle: bool | None = None
+    """Shuffle the options in the LMS (None: the target's default for the type)."""
     points_loc: Loc | None = None
     """Where `points` was set: the question's `points:` line, or a quiz's (a finding about
     the points then points into the quiz file, which caused it). None: the default 1."""

@@ -189,21 +189,35 @@ def _question(out: _Out, q: Question, original: str | None) -> None:
     out.field(ind, "text", q.text)
     if q.points != 1:
         out.field(ind, "points", q.points)
+    if q.shuffle is not None:
+        out.field(ind, "shuffle", q.shuffle)
     if q.choices:
         out.lines.append(f"{ind}choices:")
         for c in q.choices:
             out.field(ind + "    ", "text", c.text, first="- ")
             out.field(ind + "    ", "correct", c.correct)
+            if c.credit is not None:
+                out.field(ind + "    ", "credit", c.credit)
             if c.feedback:
                 out.field(ind + "    ", "feedback", c.feedback)
     if q.type in ("true_false", "numerical") and q.answer is not None:
         out.field(ind, "answer", q.answer)
     if q.type == "numerical":
         out.field(ind, "tolerance", q.tolerance or 0)
+    if q.other_answers:
+        out.lines.append(f"{ind}other_answers:")
+        for o in q.other_answers:
+            out.field(ind + "    ", "answer", o.answer, first="- ")
+            out.field(ind + "    ", "tolerance", o.tolerance)
+            out.field(ind + "    ", "credit", o.credit)
+            if o.feedback:
+                out.field(ind + "    ", "feedback", o.feedback)
     if q.answers:
         out.lines.append(f"{ind}answers:")
         for a in q.answers:
             out.field(ind + "    ", "text", a.text, first="- ")
+            if a.credit is not None:
+                out.field(ind + "    ", "credit", a.credit)
             if a.feedback:
                 out.field(ind + "    ", "feedback", a.feedback)
     if q.pairs:

@@ -29,7 +29,7 @@ from exporter.writers.moodle_grades import multiple_answers_weights, percent
 from exporter.load import load_banks
 from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import plain_text, to_html
-from exporter import variants
+from exporter import credit, variants
 from exporter.writers import gift
 from exporter.writers.moodle_bank import escape_wildcards
 from gift_pegjs import gift_pegjs
@@ -253,10 +253,18 @@ def check_against_bank(bank: Bank, parsed: list[dict]) -> None:
         CHECKS[question.type](question, got)
 
 
+def pct(weight) -> float:
+    """A grade as gift-pegjs reports it: the percent number written between `%`s."""
+    return float(percent(weight))
+
+
 def check_multiple_choice(question: Question, got: dict) -> None:
     assert got["type"] == "MC"
+    weights = credit.choice_weights(question)
+    expected = [None if c.correct or not weights or weights[i] == 0 else pct(weights[i])
+                for i, c in enumerate(question.choices)]
     assert [(text_of(c["text"]), c["isCorrect"], c["weight"], text_of(c["feedback"])) for c in got["choices"]] == [
-        (to_html(c.text, "mathjax"), c.correct, None, html_or_none(c.feedback)) for c in question.choices
+        (to_html(c.text, "mathjax"), c.correct, w, html_or_none(c.feedback)) for c, w in zip(question.choices, expected)
     ]
 
 
@@ -264,7 +272,8 @@ def check_multiple_answers(question: Question, got: dict) -> None:
     assert got["type"] == "MC"
     n = sum(c.correct for c in question.choices)
     right, wrong = multiple_answers_weights(n, len(question.choices) - n)
-    weights = [float(percent(right if c.correct else wrong)) for c in question.choices]
+    explicit = credit.choice_weights(question)
+    weights = [pct(w) for w in explicit] if explicit else [pct(right if c.correct else wrong) for c in question.choices]
     assert [(text_of(c["text"]), c["isCorrect"], c["weight"], text_of(c["feedback"])) for c in got["choices"]] == [
         (to_html(c.text, "mathjax"), False, w, html_or_none(c.feedback)) for c, w in zip(question.choices, weights)
     ]
@@ -286,6 +295,10 @@ def check_numerical(question: Question, got: dict) -> None:
     assert first["isCorrect"] is True and first["weight"] is None
     assert first["text"] == {"type": "range", "number": question.answer, "range": question.tolerance or 0}
     assert text_of(first["feedback"]) == html_or_none(question.feedback.correct)
+    others, rest = rest[: len(question.other_answers)], rest[len(question.other_answers):]
+    assert [(o["weight"], o["text"], text_of(o["feedback"])) for o in others] == [
+        (pct(credit.exact(o.credit)), {"type": "range", "number": o.answer, "range": o.tolerance},
+         html_or_none(o.feedback)) for o in question.other_answers]
     if question.feedback.incorrect:
         [other] = rest
         assert other["isCorrect"] is False and other["text"]["text"] == "*"
@@ -296,8 +309,11 @@ def check_numerical(question: Question, got: dict) -> None:
 
 def check_short_answer(question: Question, got: dict) -> None:
     assert got["type"] == "Short"
-    expected = [(escape_wildcards(a.text.strip()), 100, html_or_none(a.feedback or question.feedback.correct))
-                for a in question.answers]
+    expected = []
+    for a in question.answers:
+        weight = credit.answer_weight(a.credit)
+        feedback = a.feedback or (question.feedback.correct if weight == 1 else None)
+        expected.append((escape_wildcards(a.text.strip()), pct(weight), html_or_none(feedback)))
     if question.feedback.incorrect:
         expected.append(("*", 0, html_or_none(question.feedback.incorrect)))
     assert [(c["text"]["text"], c["weight"], text_of(c["feedback"])) for c in got["choices"]] == expected

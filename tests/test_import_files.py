@@ -49,7 +49,7 @@ def key(q: Question) -> object:
     if q.type == "numerical":
         return (q.answer, q.tolerance)
     if q.type == "short_answer":
-        return sorted(a.text for a in q.answers)
+        return sorted(a.text for a in q.answers if a.credit is None)
     if q.type == "matching":
         return [(p.left, p.right) for p in q.pairs] + [("", d) for d in q.distractors]
     return q.answer
@@ -90,8 +90,13 @@ def test_moodle_gift_examples_all_imported_with_their_keys(tmp_path: Path, capsy
     assert markdown and key(markdown[0]) == ["no one", "nobody"]
     named = [q for q in bank.questions if q.title == "Kanji Origins"][0]
     assert named.id == "kanji-origins" and key(named) == ["China"]
-    # partial credit cannot be said in qbank: reported, located, and the key kept
-    assert re.search(r"examples\.txt:115:1: I202 warning: partial credit \(50 %\)", err)
+    # partial credit is kept as the bank's `credit:`, option by option (no I202 any more)
+    assert not re.search(r"examples\.txt:115:1: I202", err)
+    (difficult,) = by_text(bank, "Difficult question.")
+    assert [(c.text, c.correct, c.credit) for c in difficult.choices] == [
+        ("wrong answer", False, None), ("half credit answer", False, 50), ("full credit answer", True, None)]
+    hometown = [q for q in bank.questions if q.title == "Jesus' hometown"][0]
+    assert [c.credit for c in hometown.choices] == [None, 25, 50, None]
 
 
 def test_moodle_gift_fixture(tmp_path: Path, capsys) -> None:

@@ -44,7 +44,7 @@ def messages(tmp_path: Path, body: str) -> list[str]:
 def test_seed_bank_loads_clean() -> None:
     banks, found = load_banks([str(REPO / "bank")])
     assert found == []
-    assert [b.name for b in banks] == ["quiz2-differentiation", "statistics-basics"]
+    assert [b.name for b in banks] == ["quiz2-differentiation", "scoring-features", "statistics-basics"]
     bank: Bank = banks[0]
     assert len(bank.questions) == 11
     assert len({q.id for q in bank.questions}) == 11

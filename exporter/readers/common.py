@@ -259,3 +259,4 @@ class FigureStore:
             path = f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
         self.imported.figures[path] = data
         return path
+

@@ -12,8 +12,8 @@ them, because the files come from its exporter:
   Their `<file>` children are the images `@@PLUGINFILE@@/…` refers to.
 - `<single>`: anything but `false`/`0` is single-answer, as `trans_single()` reads it.
 - Grades are percentages in `fraction`; what they mean in the bank is decided in
-  readers.moodle_rules, shared with the GIFT reader (the key is kept; partial credit the
-  bank cannot say is reported).
+  readers.moodle_rules, shared with the GIFT reader (the key and partial credit are kept;
+  grades the bank cannot say are reported).
 - `<idnumber>` is the bank id when it is a valid one; otherwise the id is made from it and
   the original is kept for the YAML (`Imported.original_ids`).
 """
@@ -211,7 +211,8 @@ class _Reader:
             if not text:
                 raise Skip(f"choice {i} is empty")
             options.append((fraction / 100, text, self.field(a.find("feedback"), f"the feedback of choice {i}")))
-        return {**choice_body(self.out, single, options, self.loc), "feedback": self.combined(el)}
+        shuffle = True if _child_text(el, "shuffleanswers").strip().lower() in ("true", "1") else None
+        return {**choice_body(self.out, single, options, self.loc), "feedback": self.combined(el), "shuffle": shuffle}
 
     def body_truefalse(self, el: etree._Element) -> dict:
         right = wrong = None
@@ -272,8 +273,9 @@ class _Reader:
                 distractors.append(right)
         if not pairs:
             raise Skip("a matching question needs at least one pair")
+        shuffle = False if _child_text(el, "shuffleanswers").strip().lower() in ("false", "0") else None
         return {"type": "matching", "pairs": tuple(pairs), "distractors": tuple(distractors),
-                "feedback": self.combined(el)}
+                "feedback": self.combined(el), "shuffle": shuffle}
 
 
 def read(path: str, data: bytes, figures_rel: str) -> Imported:

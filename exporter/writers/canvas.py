@@ -69,13 +69,16 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 import lxml.html
 from lxml import etree
 
+from ..credit import answer_weight, choice_weights, show
+from ..credit import exact as credit_exact
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
-from ..model import Bank, Group, Loc, Question
+from ..model import Bank, Group, Loc, Question, choice_letter
 from ..text import MathStyle, decimal_text, plain_text, to_html, writable
 from . import Writer, register
 from .ims import (
@@ -114,6 +117,9 @@ QUESTION_LEVEL_FEEDBACK = re.compile(r"general_|_all|wrong|incorrect|correct|_IC
 """Canvas's test for question-level feedback idents (assessment_item_converter.rb,
 `get_feedback_id`); a per-answer feedback ident must never match it."""
 
+CHOICE_LIKE = ("multiple_choice", "multiple_answers", "matching")
+"""Types whose options Canvas's quiz-level "Shuffle answers" reorders."""
+
 QUESTION_TEXT_LIMIT = 16 * 1024
 """Canvas replaces longer question text with "The imported question text for this question
 was too long." (app/models/importers/assessment_question_importer.rb, `prep_for_import`)."""
@@ -144,6 +150,8 @@ W_MATCH_PLAIN = "C204"
 W_MATCH_DUPLICATE = "C205"
 E_GROUP = "C111"
 W_GROUP_POINTS = "C211"
+W_CREDIT = "C206"
+W_SHUFFLE = "C207"
 
 
 @dataclass(frozen=True)
@@ -362,6 +370,20 @@ class _CanvasWriter:
               for f in self.figures.used),
         ])
 
+    def shuffle_quiz(self) -> bool:
+        """Canvas classic quizzes shuffle answers for the whole quiz (`shuffle_answers` in
+        assessment_meta.xml), never per question: on only when every question with options
+        asks for it; a question asking alone is told (C207)."""
+        asking = [q for q in self.bank.questions if q.type in CHOICE_LIKE]
+        wanted = [q for q in asking if q.shuffle]
+        if asking and len(wanted) == len(asking):
+            return True
+        for q in wanted:
+            self.warning(q.loc, W_SHUFFLE, "`shuffle: true` is not kept in Canvas: Canvas classic quizzes shuffle answers "
+                         "for the whole quiz (Quiz settings → Shuffle answers), and other questions here keep their "
+                         "order; switch it on in the quiz if that is what you want")
+        return False
+
     def assessment_meta(self, points: Decimal) -> etree._Element:
         """The quiz settings Canvas reads by element name (`get_quiz_meta`); no schema exists.
 
@@ -375,7 +397,7 @@ class _CanvasWriter:
         fields = [
             ("title", plain_text(self.bank.title, 255)),
             ("description", self.html(self.bank.description) if self.bank.description else ""),
-            ("shuffle_answers", "false"),
+            ("shuffle_answers", "true" if self.shuffle_quiz() else "false"),
             ("scoring_policy", "keep_highest"),
             ("quiz_type", "assignment"),
             ("points_possible", decimal_text(points)),
@@ -517,7 +539,7 @@ class _CanvasWriter:
         elif q.type == "numerical":
             n = 1
         elif q.type == "short_answer":
-            n = len(q.answers)
+            n = len(_full_answers(q))  # the others are left out (answers_left_out)
         elif q.type == "matching":
             n = len(q.pairs)
         else:
@@ -588,6 +610,36 @@ class _CanvasWriter:
             self.warning(q.loc, W_ESSAY_FEEDBACK, "feedback.correct/incorrect of an essay question is not exported: "
                          "Canvas grades essays by hand and never shows it; use `solution` (shown after submission)")
 
+    def credits_not_kept(self, q: Question) -> None:
+        """Canvas's QTI importer reads no weights: `get_base_value` (choice_interaction.rb)
+        turns any positive score into 100 and anything else into 0. So a partial-credit
+        option is written as incorrect (a positive setvar would make it fully correct) and
+        what students get instead is reported, located at the credit."""
+        weights = choice_weights(q)
+        if weights is None:
+            return
+        if q.type == "multiple_answers":
+            self.warning(q.loc, W_CREDIT, "the options' credits are not kept in Canvas: its importer keeps only which "
+                         "options are correct, and Canvas scores the question by its own multiple-answers rule")
+            return
+        for i, (c, w) in enumerate(zip(q.choices, weights)):
+            if not c.correct and w != 0:
+                self.warning(c.credit_loc or c.loc, W_CREDIT, f"choice {choice_letter(i)} scores 0 % "
+                             f"in Canvas, not {show(w)}: Canvas's importer keeps no partial credit or penalty on an "
+                             "option (any positive score would make it fully correct)")
+
+    def answers_left_out(self, q: Question, entries: list[tuple[Loc, Fraction, str | None, str]]) -> None:
+        """Numerical ranges and short answers worth less than 100 % are left out of the
+        package: Canvas's importer makes every range (numeric_interaction.rb) and every
+        `stringMatch` (extended_text_interaction.rb) it finds an answer worth 100 %."""
+        for loc, weight, feedback, what in entries:
+            if weight != 0:
+                self.warning(loc, W_CREDIT, f"{what} ({show(weight)}) is left out of Canvas: its importer makes every "
+                             "answer it finds worth 100 %, so students typing it get 0 % there")
+            elif feedback:
+                self.warning(loc, W_PARTIAL_FEEDBACK, f"{what} is left out of Canvas with its feedback: its importer "
+                             "makes every answer it finds worth 100 %, and has no feedback for a wrong answer")
+
     # -- per type
 
     def choice_list(self, presentation: etree._Element, labels: list[tuple[int, str, bool]], cardinality: str) -> None:
@@ -607,6 +659,7 @@ class _CanvasWriter:
         self.resprocessing(item)
         for aid, c in zip(ids, q.choices):
             self.answer_feedback(item, RESPONSE, str(aid), aid, c.feedback)
+        self.credits_not_kept(q)
         cond, var = self.scoring(item)
         if correct:
             _varequal(var, RESPONSE, str(correct[0]))
@@ -623,6 +676,7 @@ class _CanvasWriter:
         self.resprocessing(item)
         for aid, c in zip(ids, q.choices):
             self.answer_feedback(item, RESPONSE, str(aid), aid, c.feedback)
+        self.credits_not_kept(q)
         cond, var = self.scoring(item)
         both = _sub(var, "and")
         for aid, c in zip(ids, q.choices):
@@ -658,6 +712,8 @@ class _CanvasWriter:
         _sub(fib, "response_label", ident="answer1")
         self.resprocessing(item)
         exact, margin = decimal(answer), decimal(tolerance)
+        self.answers_left_out(q, [(o.credit_loc or o.loc, credit_exact(o.credit), o.feedback,
+                                   f"other answer {o.answer:g} ± {o.tolerance:g}") for o in q.other_answers])
         cond, var = self.scoring(item)
         either = _sub(var, "or")
         _varequal(either, RESPONSE, decimal_text(exact))
@@ -668,7 +724,9 @@ class _CanvasWriter:
 
     def body_short_answer(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
         q = item.q
-        accepted = [(aid, a) for aid, a in zip(ids, q.answers) if a.text.strip()]
+        self.answers_left_out(q, [(a.credit_loc or a.loc, answer_weight(a.credit), a.feedback, f"answer `{a.text.strip()}`")
+                                  for a in q.answers if answer_weight(a.credit) != 1])
+        accepted = [(aid, a) for aid, a in zip(ids, _full_answers(q)) if a.text.strip()]
         if not accepted:
             self.error(q.loc, E_KEY, "a short_answer question needs at least one non-empty accepted answer; "
                        "Canvas would silently import it as an essay question")
@@ -756,6 +814,11 @@ class _CanvasWriter:
                          "as &lt;, &gt; or &amp; in a matching prompt; reword it (e.g. \"less than\") or use a "
                          "right-hand answer for it")
         return text
+
+
+def _full_answers(q: Question) -> list:
+    """The short answers worth full marks: the only ones a Canvas package can carry."""
+    return [a for a in q.answers if answer_weight(a.credit) == 1]
 
 
 def _never(conditionvar: etree._Element) -> None:

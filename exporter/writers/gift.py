@@ -69,12 +69,14 @@ from .moodle_bank import (
     escape_wildcards,
     idnumber_too_long,
     matching_findings,
+    grade_text,
     multiple_answers_grades,
     question_name,
-    single_key,
+    single_grades,
     tag_cut,
     unsupported_feedback,
 )
+from ..credit import answer_weight, choice_weights, exact
 from .moodle_grades import percent
 
 TARGET = "gift"
@@ -94,6 +96,7 @@ W_SKIPPED = "G200"
 W_POINTS = "G201"
 W_TAG = "G203"
 W_FIGURE = "G207"
+W_SHUFFLE = "G208"
 
 FIGURE_EMBED_LIMIT = 64 * 1024
 """Largest figure (bytes) embedded in GIFT text as a `data:` URI. GIFT has no file
@@ -375,10 +378,19 @@ class _Writer:
             raise Unrepresentable(q.loc, "Moodle's GIFT importer needs at least two choices")
 
     def answers_multiple_choice(self, q: Question) -> str:
-        """`=right` / `~wrong`: an `=` is what makes Moodle's multichoice single-answer."""
+        """`=right` / `~wrong`: an `=` is what makes Moodle's multichoice single-answer; an
+        option with partial credit or a penalty is `~%50%option` / `~%-25%option`."""
         self.enough_choices(q)
-        single_key(q)
-        return self.choice_lines(q, lambda c: "=" if c.correct else "~")
+        grades = {id(c): g for c, g in zip(q.choices, single_grades(q))}
+        texts = {id(c): grade_text(grades[id(c)], c.credit_loc or c.loc) for c in q.choices}
+        self.shuffle_setting(q)
+        return self.choice_lines(q, lambda c: "=" if c.correct else "~" if grades[id(c)] == 0 else f"~%{texts[id(c)]}%")
+
+    def shuffle_setting(self, q: Question) -> None:
+        """GIFT has no shuffle flag: Moodle's GIFT importer takes the site default."""
+        if q.shuffle is False:
+            self.warn(q.loc, W_SHUFFLE, "`shuffle: false` cannot be said in GIFT: Moodle's GIFT importer uses the "
+                      "site's default (usually shuffled); the Moodle XML export keeps the bank's order")
 
     def choice_lines(self, q: Question, marker: Callable[[Choice], str]) -> str:
         """One `\t<marker><option>#<feedback>` line per option: the two choice types differ
@@ -394,7 +406,8 @@ class _Writer:
     def answers_multiple_answers(self, q: Question) -> str:
         """`~%w%option` for every option: no `=` anywhere is what makes Moodle allow several."""
         self.enough_choices(q)
-        grades = {id(c): percent(g) for c, g in zip(q.choices, multiple_answers_grades(q))}
+        grades = {id(c): grade_text(g, c.credit_loc or c.loc) for c, g in zip(q.choices, multiple_answers_grades(q))}
+        self.shuffle_setting(q)
         return self.choice_lines(q, lambda c: f"~%{grades[id(c)]}%")
 
     def answers_true_false(self, q: Question) -> str:
@@ -425,6 +438,11 @@ class _Writer:
             raise Refused(where, E_NUMBER, f"the tolerance must be ≥ 0, not {tolerance!r}")
         unsupported_feedback(q, self.warn_diagnostic)
         lines = [f"\t={answer}:{tol}{self.feedback(q.feedback.correct, q.loc, 'the correct feedback')}\n"]
+        for i, o in enumerate(q.other_answers, 1):
+            grade = grade_text(exact(o.credit), o.credit_loc or o.loc)
+            value = format_number(o.answer, o.loc, f"other answer {i}")
+            margin = format_number(o.tolerance, o.loc, f"the tolerance of other answer {i}")
+            lines.append(f"\t=%{grade}%{value}:{margin}{self.feedback(o.feedback, o.loc, f'the feedback of other answer {i}')}\n")
         wrong = self.feedback(q.feedback.incorrect, q.loc, "the incorrect feedback")
         if wrong:
             lines.append(f"\t~{wrong}\n")
@@ -453,8 +471,10 @@ class _Writer:
                 # A leading [html], [plain]… would be read as a format marker and removed;
                 # Moodle drops a short answer's format, so an explicit one costs nothing.
                 text = "[html]" + text
-            fb = self.feedback(a.feedback or q.feedback.correct, a.loc, f"the feedback of answer {i}")
-            lines.append(f"\t=%{percent(1)}%{text}{fb}\n")
+            weight = answer_weight(a.credit)
+            fb = self.feedback(a.feedback or (q.feedback.correct if weight == 1 else None), a.loc,
+                               f"the feedback of answer {i}")
+            lines.append(f"\t=%{grade_text(weight, a.credit_loc or a.loc)}%{text}{fb}\n")
         wrong = self.feedback(q.feedback.incorrect, q.loc, "the incorrect feedback")
         if wrong:
             lines.append(f"\t=%{percent(0)}%*{wrong}\n")
@@ -471,6 +491,7 @@ class _Writer:
         if not q.pairs:
             raise Refused(q.loc, E_MISSING, "a matching question needs at least one pair")
         matching_findings(q, self.warn_diagnostic)
+        self.shuffle_setting(q)
         if len(q.pairs) + len(q.distractors) < 2:
             raise Unrepresentable(q.loc, "Moodle's GIFT importer needs at least two matching lines")
         self.no_combined_feedback(q)

@@ -58,10 +58,12 @@ from .moodle_bank import (
     multiple_answers_grades,
     question_name,
     root_category,
-    single_key,
+    grade_text,
+    single_grades,
     tag_cut,
     unsupported_feedback,
 )
+from ..credit import answer_weight, choice_weights, exact
 from .moodle_grades import GradeError, percent
 
 TARGET = "moodle"
@@ -303,11 +305,10 @@ class _Writer:
 
     def body_multiple_choice(self, q: Question, body: list[etree._Element]) -> bool:
         try:
-            single_key(q)
+            grades = single_grades(q)
         except Refusal as exc:
             self.report(exc.diagnostic)
             return False
-        grades = [Fraction(1) if c.correct else Fraction(0) for c in q.choices]
         return self.multichoice(q, body, single=True, grades=grades)
 
     def body_multiple_answers(self, q: Question, body: list[etree._Element]) -> bool:
@@ -324,15 +325,19 @@ class _Writer:
         if not self.choices_usable(q):
             return False
         try:
-            _check_choice_grades(grades, single=single)
-            fractions = [percent(g) for g in grades]
+            _check_choice_grades(grades, single=single, policy=choice_weights(q) is None)
         except GradeError as exc:
             self.error(q.loc, E_GRADE, str(exc))
             return False
+        try:
+            fractions = [grade_text(g, c.credit_loc or c.loc) for c, g in zip(q.choices, grades)]
+        except Refusal as exc:
+            self.report(exc.diagnostic)
+            return False
         body.append(_simple("single", "true" if single else "false"))
-        # The bank's order is the author's: solutions say "option B", and options like
-        # "none of the above" must stay last. So no shuffling, and letters A, B, C.
-        body.append(_simple("shuffleanswers", "false"))
+        # The bank's order is the author's unless it says `shuffle: true`: solutions say
+        # "option B", and options like "none of the above" must stay last.
+        body.append(_simple("shuffleanswers", "true" if q.shuffle else "false"))
         body.append(_simple("answernumbering", "ABCD"))
         body.append(_simple("showstandardinstruction", "1"))
         self.combined_feedback(q, body)
@@ -394,10 +399,21 @@ class _Writer:
             self.error(loc, E_NUMBER, f"tolerance must be ≥ 0, not {tolerance!r}")
             return False
         unsupported_feedback(q, self.report)
+        try:
+            others = [grade_text(exact(o.credit), o.credit_loc or o.loc) for o in q.other_answers]
+        except Refusal as exc:
+            self.report(exc.diagnostic)
+            return False
         correct_html = self.html(q.feedback.correct, q.loc)
         body.append(
             self.plain_answer(percent(1), decimal_text(cast(float, value)), correct_html, loc, tolerance=decimal_text(tolerance))
         )
+        # Further ranges after the key: Moodle scores a response with the first answer
+        # whose range holds it (qtype_numerical get_matching_answer), and K115 proved none
+        # of them holds the key.
+        for other, fraction in zip(q.other_answers, others):
+            body.append(self.plain_answer(fraction, decimal_text(other.answer), self.html(other.feedback, other.loc),
+                                          other.loc, tolerance=decimal_text(other.tolerance)))
         if q.feedback.incorrect:
             # '*' is Moodle's "any other answer": the only place incorrect feedback can go.
             incorrect_html = self.html(q.feedback.incorrect, q.loc)
@@ -431,12 +447,18 @@ class _Writer:
             self.error(accepted.loc, E_MISSING, "short answer is empty; Moodle would drop it")
         if blank:
             return False
+        try:
+            fractions = [grade_text(answer_weight(a.credit), a.credit_loc or a.loc) for a in q.answers]
+        except Refusal as exc:
+            self.report(exc.diagnostic)
+            return False
         body.append(_simple("usecase", "0"))
-        for accepted in q.answers:
+        for accepted, fraction in zip(q.answers, fractions):
             text = accepted.text.strip()
-            feedback = accepted.feedback or q.feedback.correct
+            full = answer_weight(accepted.credit) == 1
+            feedback = accepted.feedback or (q.feedback.correct if full else None)
             feedback_html = self.html(feedback, accepted.loc)
-            body.append(self.plain_answer(percent(1), escape_wildcards(text), feedback_html, accepted.loc))
+            body.append(self.plain_answer(fraction, escape_wildcards(text), feedback_html, accepted.loc))
         if q.feedback.incorrect:
             incorrect_html = self.html(q.feedback.incorrect, q.loc)
             body.append(self.plain_answer(percent(0), "*", incorrect_html, q.loc))
@@ -467,9 +489,9 @@ class _Writer:
         if blank:
             return False
         matching_findings(q, self.report)
-        # Shuffled, because unshuffled Moodle lists the answers in pair order, which
-        # gives the matching away.
-        body.append(_simple("shuffleanswers", "true"))
+        # Shuffled unless the author says `shuffle: false`: unshuffled, Moodle lists the
+        # answers in pair order, which gives the matching away.
+        body.append(_simple("shuffleanswers", "false" if q.shuffle is False else "true"))
         self.combined_feedback(q, body)
         body.append(etree.Element("shownumcorrect"))
         for pair in q.pairs:
@@ -501,21 +523,22 @@ class _Writer:
 # -- helpers (module level so tests can exercise them directly) ---------------------------
 
 
-def _check_choice_grades(grades: list[Fraction], *, single: bool) -> None:
+def _check_choice_grades(grades: list[Fraction], *, single: bool, policy: bool = True) -> None:
     """Re-add a choice question's grades exactly before writing them.
 
     Moodle saves a multichoice whose grades are inconsistent without complaint, so this is
-    the only place the guarantee can live: single → exactly one 100 % and the rest 0;
-    multiple → the positive grades add up to exactly 100 % and all of them to 0 (or every
-    grade is ≥ 0 when there is no incorrect option).
+    the only place the guarantee can live: single → exactly one 100 % and every other grade
+    below it (0, partial credit or a penalty); multiple → the positive grades add up to
+    exactly 100 % and, under qbank's own policy (no `credit:` given), all of them to 0 (or
+    every grade is ≥ 0 when there is no incorrect option).
     """
     if single:
-        if sorted(grades) != [Fraction(0)] * (len(grades) - 1) + [Fraction(1)]:
-            raise GradeError(f"single-answer grades {grades} are not one 100 % and the rest 0")
+        if grades.count(Fraction(1)) != 1 or any(g > 1 or g < -1 for g in grades):
+            raise GradeError(f"single-answer grades {grades} are not one 100 % and the rest below it")
         return
     positive = sum((g for g in grades if g > 0), Fraction(0))
     negative = [g for g in grades if g < 0]
-    if positive != 1 or (negative and sum(grades, Fraction(0)) != 0):
+    if positive != 1 or (policy and negative and sum(grades, Fraction(0)) != 0):
         raise GradeError(
             f"multiple-answer grades {grades} do not give 100 % for the correct set and 0 % "
             "for every box"

@@ -19,7 +19,8 @@ from fractions import Fraction
 from ..diagnostics import Diagnostic, Report
 from ..model import Bank, Loc, Question
 from ..text import plain_text
-from .moodle_grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights
+from .. import credit
+from .moodle_grades import EXPRESSIBLE_COUNTS, GradeError, multiple_answers_weights, percent
 
 NAME_LIMIT = 255
 """question.name and category names are varchar(255); Moodle shortens longer ones itself."""
@@ -131,8 +132,10 @@ def tag_cut(tag: str) -> bool:
 
 _NO_PLACE_FOR: dict[str, tuple[tuple[str, ...], str]] = {
     "true_false": (("partial",), "true/false questions are right or wrong"),
-    "numerical": (("partial",), "numerical questions here have one accepted answer, so no partial credit"),
-    "short_answer": (("partial",), "short-answer questions here accept answers for full marks only"),
+    "numerical": (("partial",), "numerical type has no partially-correct feedback field (give an other "
+                  "answer its own `feedback:` instead)"),
+    "short_answer": (("partial",), "short-answer type has no partially-correct feedback field (give a "
+                     "partial-credit answer its own `feedback:` instead)"),
     "essay": (("correct", "partial", "incorrect"),
               "essays are graded by hand, so there is no automatic outcome to attach it to"),
 }
@@ -157,9 +160,29 @@ def single_key(q: Question) -> None:
         ))
 
 
+def grade_text(weight: Fraction, loc: Loc) -> str:
+    """The percentage text of a grade Moodle keeps, or a Refusal located at the credit
+    that asked for it (the question is left out rather than graded differently)."""
+    try:
+        return percent(weight)
+    except GradeError as exc:
+        raise Refusal(Diagnostic(loc, E_GRADE, str(exc))) from exc
+
+
+def single_grades(q: Question) -> list[Fraction]:
+    """A multiple_choice question's grades: the key 100 %, other options their `credit:`
+    (partial credit or a penalty), else 0."""
+    single_key(q)
+    return credit.choice_weights(q) or [Fraction(1) if c.correct else Fraction(0) for c in q.choices]
+
+
 def multiple_answers_grades(q: Question) -> list[Fraction]:
-    """Each option's grade under the multiple-answers policy (moodle_grades), or a Refusal
-    located at the first option past the last count Moodle can share equally."""
+    """Each option's grade: the author's credits when the question has any (the loader
+    proved they add up, E217), else the multiple-answers policy (moodle_grades) — or a
+    Refusal located at the first option past the last count Moodle can share equally."""
+    explicit = credit.choice_weights(q)
+    if explicit is not None:
+        return explicit
     correct = [c for c in q.choices if c.correct]
     incorrect = [c for c in q.choices if not c.correct]
     try:
