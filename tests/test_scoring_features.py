@@ -208,8 +208,9 @@ def test_a_wrong_credit_or_key_is_caught(old: str, new: str, code: str, tmp_path
     assert main(["check", str(path), "--no-cache", "-j", "1"]) == 1
     err = capsys.readouterr().err
     found = re.findall(r":(\d+):\d+: ([A-Z]\d{3}) ", err)
-    assert [c for _, c in found] == [code], err
-    line = int(found[0][0])
+    # the expected finding (a text no longer showing its value may add a K120 as well)
+    assert code in [c for _, c in found] and {c for _, c in found} <= {code, "K120"}, err
+    line = int(next(n for n, c in found if c == code))
     changed = text.replace(old, new).splitlines()
     assert 1 <= line <= len(changed)  # located in the file
 
