@@ -329,6 +329,8 @@ def question_texts(q: Question) -> Iterator[TextField]:
     for i, a in enumerate(q.answers):
         yield from f(a.text, ("answers", i, "text"), a.loc, markdown=False)
         yield from f(a.feedback, ("answers", i, "feedback"), a.loc)
+    for i, o in enumerate(q.other_answers):
+        yield from f(o.feedback, ("other_answers", i, "feedback"), o.loc)
     for i, p in enumerate(q.pairs):
         yield from f(p.left, ("pairs", i, "left"), p.loc)
         yield from f(p.right, ("pairs", i, "right"), p.loc, markdown=False)  # a drop-down menu
@@ -363,3 +365,6 @@ def expression_fields(q: Question) -> Iterator[tuple[str, str, Loc]]:
             yield f"choices[{i}].value", ch.value, ch.value_loc or ch.loc
         if ch.claim is not None:
             yield f"choices[{i}].claim", ch.claim, ch.claim_loc or ch.loc
+    for i, o in enumerate(q.other_answers):
+        if o.value is not None:
+            yield f"other_answers[{i}].value", o.value, o.value_loc or o.loc
