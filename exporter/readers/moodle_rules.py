@@ -73,7 +73,7 @@ def numerical_body(out: Imported, answers: list[tuple[float, str, float, float, 
     any other answer → the question's key and its further answers."""
     key = None
     ranges: list[OtherAnswer] = []
-    for grade, written, value, tolerance, feedback in answers:
+    for grade, _written, value, tolerance, feedback in answers:
         if grade < FULL:
             if grade or feedback:  # a 0 % range without feedback changes nothing
                 ranges.append(OtherAnswer(float(value), abs(tolerance), loc, credit_of(grade), feedback))

@@ -76,7 +76,7 @@ from .moodle_bank import (
     tag_cut,
     unsupported_feedback,
 )
-from ..credit import answer_weight, choice_weights, exact
+from ..credit import answer_weight, exact
 from .moodle_grades import percent
 
 TARGET = "gift"
