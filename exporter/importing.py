@@ -46,12 +46,14 @@ class Outcome:
     refused_files: int = 0
 
 
-def _taken_ids(folder: Path, output: Path) -> set[str]:
-    """Ids used or retired by the other bank files in the output folder (and its lock):
-    an imported question must not take one."""
+def _taken_ids(folder: Path, output: Path) -> tuple[set[str], frozenset[str]]:
+    """Ids used or retired by the other bank files in the output folder (and its lock),
+    and the parametrised questions' ids (whose `-v<N>` ids are their variants'): an
+    imported question must not take one."""
     taken: set[str] = set()
+    templates: set[str] = set()
     if not folder.is_dir():
-        return taken
+        return taken, frozenset()
     for file in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
         if file.resolve() == output.resolve():
             continue
@@ -63,12 +65,14 @@ def _taken_ids(folder: Path, output: Path) -> set[str]:
             for q in data.get("questions") or ():
                 if isinstance(q, dict) and isinstance(q.get("id"), str):
                     taken.add(q["id"])
+                    if "parameters" in q:
+                        templates.add(q["id"])
             taken.update(r for r in data.get("retired") or () if isinstance(r, str))
     try:  # released ids are never reused, even once their question is gone
         taken.update(identity.read(folder / LOCK_NAME))
     except (OSError, UnicodeDecodeError, ValueError, AttributeError):
         pass
-    return taken
+    return taken, frozenset(templates)
 
 
 def _common_prefix(paths: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
@@ -105,7 +109,8 @@ def read_file(file: Path, figures_rel: str, fmt: str | None = None) -> Imported:
                                                           f"({type(exc).__name__}: {exc}); please report it")])
 
 
-def assemble(parts: Sequence[Imported], name: str, path: str, taken: set[str]) -> tuple[Bank, dict[str, str], list[Diagnostic]]:
+def assemble(parts: Sequence[Imported], name: str, path: str, taken: set[str],
+             templates: frozenset[str] = frozenset()) -> tuple[Bank, dict[str, str], list[Diagnostic]]:
     """The imported questions as one bank: shared category to the bank, ids made unique."""
     questions: list[Question] = []
     originals: dict[str, str] = {}
@@ -119,12 +124,12 @@ def assemble(parts: Sequence[Imported], name: str, path: str, taken: set[str]) -
             original = part.original_ids.get(i)
             fallback = slug(q.title or "") or f"{name}-q{len(questions) + len(wanted) + 1}"
             wanted.append(valid_id(original, fallback))
-        for i, (q, new_id) in enumerate(zip(part.questions, unique_ids(wanted, taken))):
+        for i, (q, new_id) in enumerate(zip(part.questions, unique_ids(wanted, taken, templates))):
             original = part.original_ids.get(i)
             if original is not None and original != new_id:
                 originals[new_id] = f"{part.system}: {original}"
-                findings.append(Diagnostic(q.loc, W_ID, f"id '{original}' is not a valid or unused bank id; it is "
-                                           f"'{new_id}' in the bank (the original is noted beside it)", "warning"))
+                findings.append(Diagnostic(q.loc, W_ID, f"id '{original}' is not a valid bank id, or is taken in the "
+                                           f"bank folder: it is '{new_id}' (the original is noted beside it)", "warning"))
             questions.append(dataclasses.replace(q, id=new_id, category=q.category[len(root):]))
     first = next((p for p in parts if p.questions), None)
     title = (first.title if first and first.title else None) or name
@@ -173,7 +178,7 @@ def import_files(files: Sequence[str], output: str, figures_dir: str | None = No
             outcome.refused_files += 1
     if not any(p.questions for p in parts):
         return outcome
-    bank, originals, found = assemble(parts, out.stem, out.as_posix(), _taken_ids(folder, out))
+    bank, originals, found = assemble(parts, out.stem, out.as_posix(), *_taken_ids(folder, out))
     outcome.findings += found
     written = _write_figures(parts, folder)
     text = dump(bank, schema_ref=schema_ref or _schema_ref(folder), header=_header(files), original_ids=originals)

@@ -9,6 +9,7 @@ carry the same keys, texts, feedback and points.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,26 @@ def test_qbank_check_passes_on_an_import_and_counts_what_is_unverified(tmp_path:
                    encoding="utf-8")
     assert main(["check", str(out), "--no-cache", "--format", "json"]) == 0
     assert '"unverified": 13' in capsys.readouterr().out
+
+
+def test_importing_beside_the_bank_takes_no_used_retired_or_variant_id(tmp_path: Path, capsys) -> None:
+    """The same export imported next to the bank it came from: every id is taken (by a
+    question, by the lock, or as a variant id of a parametrised question), so each gets a
+    suffix; the identical figure is reused, not copied; `qbank check` on the folder is clean."""
+    from exporter.cli import main
+
+    bank_dir = tmp_path / "bank"
+    shutil.copytree(ROOT / "bank", bank_dir)
+    out = bank_dir / "again.yaml"
+    assert main(["import", str(DIST / "moodle" / "quiz2-differentiation.xml"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    bank, problems = load_file(out)
+    assert problems == []
+    ids = [q.id for q in bank.questions]
+    assert "diff-chain-tanh-2" in ids and "diff-sigmoid-value-param-v1-2" in ids
+    assert not set(ids) & {q.id for q in load_file(ROOT / "bank" / "quiz2-differentiation.yaml")[0].questions}
+    assert "  - id: diff-chain-tanh-2  # Moodle idnumber: diff-chain-tanh\n" in out.read_text(encoding="utf-8")
+    assert "I203" in err and not (bank_dir / "figures" / "figures").exists()
+    assert sorted(p.name for p in (bank_dir / "figures").iterdir()) == \
+        sorted(p.name for p in (ROOT / "bank" / "figures").iterdir())
+    assert main(["check", str(bank_dir), "--no-cache"]) == 0, capsys.readouterr().err

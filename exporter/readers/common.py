@@ -136,13 +136,19 @@ def valid_id(original: str | None, fallback: str) -> str:
     return made or slug(fallback, 90) or "q"
 
 
-def unique_ids(wanted: Iterable[str], taken: set[str]) -> list[str]:
+def unique_ids(wanted: Iterable[str], taken: set[str], templates: frozenset[str] = frozenset()) -> list[str]:
     """Each wanted id, with `-2`, `-3`… added where it is already taken (in `taken` or
-    earlier in `wanted`); `taken` grows."""
+    earlier in `wanted`); `taken` grows. `<template>-v<N>` is taken too for every
+    parametrised question id in `templates`: those ids belong to its variants."""
+
+    def used(candidate: str) -> bool:
+        base, _, n = candidate.rpartition("-v")
+        return candidate in taken or (n.isdigit() and base in templates)
+
     out = []
     for want in wanted:
         candidate, n = want, 1
-        while candidate in taken:
+        while used(candidate):
             n += 1
             candidate = f"{want[:95]}-{n}"
         taken.add(candidate)
