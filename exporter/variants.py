@@ -51,7 +51,7 @@ from fractions import Fraction
 from typing import Callable, Sequence, TypeVar
 
 from .diagnostics import Diagnostic, Report
-from .model import Answer, Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter, expression_fields
+from .model import Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter, expression_fields
 from .decimals import decimal_text
 
 T = TypeVar("T")
@@ -617,7 +617,7 @@ def _instantiate(stub: Question, k: int, values: dict[str, Value]) -> Question:
             for c in q.choices
         ),
         answer=answer,
-        answers=tuple(Answer(text(a.text), a.loc, text(a.feedback)) for a in q.answers),
+        answers=tuple(dataclasses.replace(a, text=text(a.text), feedback=text(a.feedback)) for a in q.answers),
         pairs=tuple(Pair(text(p.left), text(p.right), p.loc) for p in q.pairs),
         distractors=tuple(text(d) for d in q.distractors),
         solution=text(q.solution),

@@ -245,3 +245,32 @@ def test_every_shuffle_asked_turns_the_canvas_quiz_setting_on(bank: Bank) -> Non
     _, _, meta, _ = parts(canvas.write(shuffled, found))
     assert meta.findtext(f"{{{canvas.CANVAS_NS}}}shuffle_answers") == "true"
     assert not [d for d in found.warnings if d.code == "C207"]
+
+
+def test_variants_keep_each_short_answers_credit(tmp_path: Path) -> None:
+    """A parametrised short answer's variants keep every answer's credit (they were rebuilt
+    without it once, which would have made a half-credit answer worth 100 %)."""
+    from exporter import variants
+
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        "title: T\nquestions:\n  - id: unit\n    type: short_answer\n    text: Unit of {{q}}?\n"
+        "    parameters:\n      values:\n        q: [speed, distance]\n"
+        "    answers:\n      - text: SI unit of {{q}}\n      - text: a unit\n        credit: 50\n"
+        "        feedback: Which one, for {{q}}?\n    check: {manual: a word answer}\n", encoding="utf-8")
+    banks, found = load_banks([str(path)])
+    assert found == [], [str(d) for d in found]
+    (bank,) = variants.expand(banks)
+    made = [q for q in bank.questions if q.variant_of == "unit"]
+    assert len(made) == 2
+    for q in made:
+        assert [a.credit for a in q.answers] == [None, 50]
+        assert "{{" not in q.answers[1].feedback
+        data = written(moodle, replace_bank(bank, q))
+        assert [a.get("fraction") for a in parse(data).iter("answer")] == ["100", "50"]
+
+
+def replace_bank(bank: Bank, q: Question) -> Bank:
+    from dataclasses import replace
+
+    return replace(bank, questions=(q,), groups=())
