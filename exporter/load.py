@@ -37,6 +37,7 @@ from .model import (
     choice_letter,
     expression_fields,
     question_texts,
+    relative_tolerance,
 )
 from .variants import MAX_VARIANTS, placeholder_names
 from .yamlhints import stray_field_hint
@@ -447,7 +448,8 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         choices=choices,
         answer=q.get("answer"),
         answer_loc=doc.loc(at + ("answer",)) if "answer" in q else None,
-        tolerance=float(q["tolerance"]) if "tolerance" in q else None,
+        tolerance=_tolerance(q),
+        tolerance_percent=float(q["tolerance"][:-1]) if isinstance(q.get("tolerance"), str) else None,
         answers=tuple(
             Answer(a["text"], doc.loc(at + ("answers", i)), a.get("feedback"),
                    float(a["credit"]) if "credit" in a else None,
@@ -481,6 +483,20 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         digits=q.get("digits", doc.data.get("digits")),
         text_loc=doc.text_loc(at + ("text",)),
     )
+
+
+def _tolerance(q: dict[str, Any]) -> float | None:
+    """The absolute tolerance: as written, or `n%` of |answer| once the answer is a number
+    (a parametrised answer gets its tolerance per variant, exporter.variants)."""
+    written = q.get("tolerance")
+    if written is None:
+        return None
+    if isinstance(written, str):
+        answer = q.get("answer")
+        if isinstance(answer, (int, float)) and not isinstance(answer, bool) and math.isfinite(answer):
+            return relative_tolerance(answer, float(written[:-1]))
+        return None
+    return float(written)
 
 
 MAX_RANGE_VALUES = 1000

@@ -217,6 +217,9 @@ class Question:
     """numerical: a number; true_false: a bool; a parametrised template may hold `{{name}}`."""
     answer_loc: Loc | None = None
     tolerance: float | None = None
+    tolerance_percent: float | None = None
+    """Set when the bank wrote `tolerance: 1%`: `tolerance` is then that share of |answer|
+    (computed once the answer is a number: at load, or per variant)."""
     answers: tuple[Answer, ...] = ()
     other_answers: tuple[OtherAnswer, ...] = ()
     """numerical: further ranges with partial (or no) credit and their own feedback."""
@@ -308,6 +311,14 @@ class TextField:
     loc: Loc  # the nearest located node: the question's, a choice's, an answer's, a pair's
     markdown: bool  # rendered from Markdown into HTML; False: plain text in every target
     question: Question | None = None
+
+
+def relative_tolerance(answer: float, percent: float) -> float:
+    """`percent` % of |answer|, computed in decimal (1 % of 0.064 is 0.00064, not
+    0.0006400000000000001), as the absolute tolerance every target takes."""
+    from decimal import Decimal
+
+    return float(abs(Decimal(repr(float(answer)))) * Decimal(repr(float(percent))) / 100)
 
 
 def question_texts(q: Question) -> Iterator[TextField]:

@@ -51,7 +51,7 @@ from fractions import Fraction
 from typing import Callable, Sequence, TypeVar
 
 from .diagnostics import Diagnostic, Report
-from .model import Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter, expression_fields
+from .model import Bank, Check, Feedback, Group, Loc, Pair, Parameters, Question, choice_letter, expression_fields, relative_tolerance
 from .decimals import decimal_text
 
 T = TypeVar("T")
@@ -617,6 +617,8 @@ def _instantiate(stub: Question, k: int, values: dict[str, Value]) -> Question:
             for c in q.choices
         ),
         answer=answer,
+        tolerance=(relative_tolerance(answer, q.tolerance_percent)
+                   if q.tolerance_percent is not None and isinstance(answer, (int, float)) else q.tolerance),
         answers=tuple(dataclasses.replace(a, text=text(a.text), feedback=text(a.feedback)) for a in q.answers),
         pairs=tuple(Pair(text(p.left), text(p.right), p.loc) for p in q.pairs),
         distractors=tuple(text(d) for d in q.distractors),

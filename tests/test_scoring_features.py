@@ -71,6 +71,8 @@ def test_every_feature_is_in_the_bank(bank: Bank) -> None:
     assert [o.credit for o in qs["demo-credit-gradient-number"].other_answers] == [50, 0]
     assert [a.credit for a in qs["demo-credit-rule-name"].answers] == [None, None, 50, 0]
     assert qs["demo-shuffled-activations"].shuffle is True
+    relative = qs["demo-relative-tolerance"]
+    assert (relative.tolerance_percent, relative.tolerance) == (1.0, 0.0246)  # 1 % of 2.46, in decimal
 
 
 # --- Moodle XML, read as Moodle's importer reads it
@@ -99,7 +101,10 @@ def test_moodle_reads_back_every_credit_and_range(bank: Bank) -> None:
             key, *others = [a for a in answers if text_of(a) != "*"]
             assert importer_fraction(key.get("fraction")) == 1
             quantity = keys.evaluate(q, q.check.quantity)
-            assert len(others) == len(q.other_answers) == 2
+            assert len(others) == len(q.other_answers)
+            # the key's range is the tolerance as written, or n % of |answer|, checked by sympy
+            assert float(key.findtext("tolerance")) == q.tolerance
+            assert abs(float(quantity.evalf(30)) - float(text_of(key))) <= q.tolerance
             for a, o in zip(others, q.other_answers):
                 assert importer_fraction(a.get("fraction")) == pytest.approx(o.credit / 100, abs=1e-7)
                 value, tolerance = float(text_of(a)), float(a.findtext("tolerance"))
@@ -274,3 +279,22 @@ def replace_bank(bank: Bank, q: Question) -> Bank:
     from dataclasses import replace
 
     return replace(bank, questions=(q,), groups=())
+
+
+def test_a_relative_tolerance_follows_each_variant(tmp_path: Path) -> None:
+    from exporter import variants
+
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        "title: T\nquestions:\n  - id: step\n    type: numerical\n    text: w - {{eta}}*0.8?\n"
+        "    parameters:\n      values:\n        eta: [0.05, 0.5]\n      derived:\n        key: 2.5 - eta*0.8\n"
+        "    answer: '{{key}}'\n    tolerance: 2%\n"
+        "    check:\n      symbols: [w]\n      given: {w: 2.5}\n      quantity: w - eta*0.8\n", encoding="utf-8")
+    banks, found = load_banks([str(path)])
+    assert found == [], [str(d) for d in found]
+    (bank,) = variants.expand(banks)
+    made = sorted((q.answer, q.tolerance) for q in bank.questions if q.variant_of == "step")
+    assert made == [(2.1, 0.042), (2.46, 0.0492)]
+    got = Collector()
+    keys.check_questions(bank.questions, got, jobs=1)
+    assert got.items == []
