@@ -255,17 +255,10 @@ def test_every_shuffle_asked_turns_the_canvas_quiz_setting_on(bank: Bank) -> Non
 def test_variants_keep_each_short_answers_credit(tmp_path: Path) -> None:
     """A parametrised short answer's variants keep every answer's credit (they were rebuilt
     without it once, which would have made a half-credit answer worth 100 %)."""
-    from exporter import variants
-
-    path = tmp_path / "b.yaml"
-    path.write_text(
-        "title: T\nquestions:\n  - id: unit\n    type: short_answer\n    text: Unit of {{q}}?\n"
-        "    parameters:\n      values:\n        q: [speed, distance]\n"
-        "    answers:\n      - text: SI unit of {{q}}\n      - text: a unit\n        credit: 50\n"
-        "        feedback: Which one, for {{q}}?\n    check: {manual: a word answer}\n", encoding="utf-8")
-    banks, found = load_banks([str(path)])
-    assert found == [], [str(d) for d in found]
-    (bank,) = variants.expand(banks)
+    bank = expanded(tmp_path, "  - id: unit\n    type: short_answer\n    text: Unit of {{q}}?\n"
+                    "    parameters:\n      values:\n        q: [speed, distance]\n"
+                    "    answers:\n      - text: SI unit of {{q}}\n      - text: a unit\n        credit: 50\n"
+                    "        feedback: Which one, for {{q}}?\n    check: {manual: a word answer}\n")
     made = [q for q in bank.questions if q.variant_of == "unit"]
     assert len(made) == 2
     for q in made:
@@ -275,6 +268,18 @@ def test_variants_keep_each_short_answers_credit(tmp_path: Path) -> None:
         assert [a.get("fraction") for a in parse(data).iter("answer")] == ["100", "50"]
 
 
+def expanded(tmp_path: Path, questions: str) -> Bank:
+    """A one-file bank of `questions` (YAML), loaded clean and expanded into its variants."""
+    from exporter import variants
+
+    path = tmp_path / "b.yaml"
+    path.write_text("title: T\nquestions:\n" + questions, encoding="utf-8")
+    banks, found = load_banks([str(path)])
+    assert found == [], [str(d) for d in found]
+    (bank,) = variants.expand(banks)
+    return bank
+
+
 def replace_bank(bank: Bank, q: Question) -> Bank:
     from dataclasses import replace
 
@@ -282,17 +287,10 @@ def replace_bank(bank: Bank, q: Question) -> Bank:
 
 
 def test_a_relative_tolerance_follows_each_variant(tmp_path: Path) -> None:
-    from exporter import variants
-
-    path = tmp_path / "b.yaml"
-    path.write_text(
-        "title: T\nquestions:\n  - id: step\n    type: numerical\n    text: w - {{eta}}*0.8?\n"
-        "    parameters:\n      values:\n        eta: [0.05, 0.5]\n      derived:\n        key: 2.5 - eta*0.8\n"
-        "    answer: '{{key}}'\n    tolerance: 2%\n"
-        "    check:\n      symbols: [w]\n      given: {w: 2.5}\n      quantity: w - eta*0.8\n", encoding="utf-8")
-    banks, found = load_banks([str(path)])
-    assert found == [], [str(d) for d in found]
-    (bank,) = variants.expand(banks)
+    bank = expanded(tmp_path, "  - id: step\n    type: numerical\n    text: w - {{eta}}*0.8?\n"
+                    "    parameters:\n      values:\n        eta: [0.05, 0.5]\n      derived:\n        key: 2.5 - eta*0.8\n"
+                    "    answer: '{{key}}'\n    tolerance: 2%\n"
+                    "    check:\n      symbols: [w]\n      given: {w: 2.5}\n      quantity: w - eta*0.8\n")
     made = sorted((q.answer, q.tolerance) for q in bank.questions if q.variant_of == "step")
     assert made == [(2.1, 0.042), (2.46, 0.0492)]
     got = Collector()
