@@ -120,6 +120,14 @@ CODES: dict[str, Code] = _registry(
          "correct set not adding up to 100 %, a positive credit on an incorrect option, no short answer worth 100 %)",
          "the message says which credit to change"),
     Code("E218", "error", "bank", "`shuffle` on a question without options", "remove it"),
+    Code("E230", "error", "bank", "a cloze part not placed exactly once in the text as `[[name]]`",
+         "write `[[name]]` once where the part's blank goes"),
+    Code("E231", "error", "bank", "a `[[name]]` blank in a cloze text that names no part", "add the part or fix the name"),
+    Code("E232", "error", "bank", "two parts of a cloze question with the same name", "rename one"),
+    Code("E233", "error", "bank", "a cloze question's `points` differ from the sum of its parts' points",
+         "leave out the question's `points` and set each part's `points:`"),
+    Code("E234", "error", "bank", "a `credit:` in a cloze part (parts take full-credit keys only, for now)",
+         "remove the credit"),
     # --- stable identity (identity.py)
     Code("L101", "error", "lock", "a released id is gone from the bank",
          "restore it, or list it under `retired: [id]` at the top of its bank file"),
@@ -322,6 +330,12 @@ CODES: dict[str, Code] = _registry(
          "give the group `points:`"),
     # --- Moodle: the question-bank rules both Moodle exports obey (writers/moodle_bank.py),
     #     and Moodle XML's own (writers/moodle.py)
+    Code("C230", "warning", "canvas",
+         "a cloze blank Canvas scores by exact text: a numerical part accepts only its answer as written (no "
+         "tolerance, no other spelling), a choice part among typed blanks shows no options, per-blank feedback is lost",
+         "accept it, or ask for the value in a form with one spelling (an integer)"),
+    Code("C231", "warning", "canvas", "cloze parts with different `points`: Canvas weighs every blank equally",
+         "give the parts equal points"),
     Code("M101", "error", "moodle", "a grade Moodle cannot express (e.g. 11 correct options)",
          "change the number of correct options"),
     Code("M102", "error", "moodle", "a `multiple_choice` question without exactly one correct choice",
@@ -339,6 +353,9 @@ CODES: dict[str, Code] = _registry(
          "`\\f` of `\\frac`)",
          "remove it (quote the YAML text, or write `\\\\frac`)"),
     Code("M108", "error", "moodle", "a category name that is empty once made plain text", "give the category a name"),
+    Code("M130", "error", "moodle",
+         "a cloze part Moodle's Cloze syntax cannot hold (no finite answer, fewer than two choices), or text that "
+         "reads as an embedded answer (`{1:SA:`)", "fix the part, or put a space after the `{`"),
     Code("M202", "warning", "moodle",
          "math in matching answers: Moodle shows them in a drop-down menu, as plain text, so students see the LaTeX source",
          "write matching answers without math"),
@@ -358,6 +375,9 @@ CODES: dict[str, Code] = _registry(
     Code("M208", "warning", "moodle", "a figure in a Moodle field that holds no files (the bank description)",
          "move the figure into a question"),
     # --- GIFT (writers/gift.py)
+    Code("M230", "warning", "moodle",
+         "a cloze question worth other points than its parts' sum (Moodle takes the sum)",
+         "set the question's maximum mark in the Moodle quiz"),
     Code("G101", "error", "gift",
          "a numerical answer or tolerance that is not a finite number (Moodle's GIFT importer would store it as `*`, "
          "accepting every response), or a negative tolerance",

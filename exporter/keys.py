@@ -66,7 +66,7 @@ from .expr import (
     seq_to_array,
 )
 from .expr import subst as _subst
-from .model import CHOICE_TYPES, Check, Choice, Loc, OtherAnswer, Question, choice_letter
+from .model import CHOICE_TYPES, Check, Choice, Loc, OtherAnswer, Question, choice_letter, part_question
 
 DEFAULT_TIMEOUT = 10.0
 CHECKED_TYPES = CHOICE_TYPES + ("numerical", "true_false")
@@ -1392,7 +1392,7 @@ def check_question(q: Question, *, timeout: float = DEFAULT_TIMEOUT, memory: flo
     try:
         with _time_bound(timeout), _memory_bound(memory):
             try:
-                found = _QuestionChecker(q).run()
+                found = _cloze_findings(q) if q.type == "cloze" else _QuestionChecker(q).run()
             except _Finding as f:
                 found = [f.diagnostic]
             except ExprError as e:  # e.g. a given value that makes a power too large
@@ -1408,6 +1408,18 @@ def check_question(q: Question, *, timeout: float = DEFAULT_TIMEOUT, memory: flo
         found = [_timeout_finding(q, timeout)]
     # one bad given can fail every choice that uses it: say it once
     return list(dict.fromkeys(found))
+
+
+def _cloze_findings(q: Question) -> list[Diagnostic]:
+    """Each part checked exactly as a whole question of its type (its check already holds
+    the question's shared definitions: exporter.cloze.merged_check)."""
+    found: list[Diagnostic] = []
+    for part in q.parts:
+        try:
+            found += _QuestionChecker(part_question(q, part)).run()
+        except _Finding as f:
+            found.append(f.diagnostic)
+    return found
 
 
 def evaluate(q: Question, text: str, *, claim: bool = False) -> object:
@@ -1431,6 +1443,8 @@ def evaluate(q: Question, text: str, *, claim: bool = False) -> object:
 
 
 def _needs_work(q: Question) -> bool:
+    if q.type == "cloze":
+        return any(p.check is not None and not p.check.is_manual for p in q.parts)
     return q.check is not None and not q.check.is_manual
 
 

@@ -33,12 +33,15 @@ from .model import (
     Loc,
     Pair,
     Parameters,
+    Part,
     Question,
     choice_letter,
     expression_fields,
+    part_question,
     question_texts,
     relative_tolerance,
 )
+from .cloze import cloze_rules, merged_check
 from .variants import MAX_VARIANTS, placeholder_names
 from .yamlhints import stray_field_hint
 from .yamlsource import Document, JsonPath, read
@@ -193,7 +196,9 @@ def load_file(file: Path, raw: bytes | None = None) -> tuple[Bank | None, list[D
     bad_questions = {p[1] for p in bad_paths if len(p) >= 2 and p[0] == "questions"}
     kept = [i for i in range(len(data["questions"])) if i not in bad_questions]
     questions = [_question(doc, i, data["questions"][i]) for i in kept]
-    problems.extend(_bank_rules(doc, questions))
+    # a cloze part is checked by the same rules as a whole question of its type
+    problems.extend(_bank_rules(doc, questions + [part_question(q, p) for q in questions for p in q.parts]))
+    problems.extend(cloze_rules(questions))
     from .mathlint import check_questions as math_lint  # Markdown parsing: only on a cache miss
 
     damaged = {p[1] for p in doc.damaged if len(p) > 1 and p[0] == "questions"}  # E007/E008 said it already
@@ -417,33 +422,20 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
     def text_or_none(value: Any) -> str | None:
         return None if value is None else str(value)
 
-    choices = tuple(
-        Choice(
-            text=c.get("text", ""),
-            correct=c["correct"],
-            loc=doc.loc(at + ("choices", i)),
-            text_loc=doc.text_loc(at + ("choices", i, "text")) if "text" in c else None,
-            feedback=c.get("feedback"),
-            value=doc.raw.get(at + ("choices", i, "value")) if "value" in c else None,
-            claim=c.get("claim"),
-            value_loc=doc.text_loc(at + ("choices", i, "value")) if "value" in c else None,
-            claim_loc=doc.text_loc(at + ("choices", i, "claim")) if "claim" in c else None,
-            correct_loc=doc.loc(at + ("choices", i, "correct")),
-            means=" ".join(c["means"].split()).lower() if "means" in c else None,
-            manual=c.get("manual"),
-            credit=float(c["credit"]) if "credit" in c else None,
-            credit_loc=doc.loc(at + ("choices", i, "credit")) if "credit" in c else None,
-        )
-        for i, c in enumerate(q.get("choices", ()))
-    )
+    choices = _choices(doc, at, q)
     fb = q.get("feedback", {})
+    check = _check(doc, at + ("check",), q["check"])
+    parts = tuple(_part(doc, at + ("parts", i), p, check) for i, p in enumerate(q.get("parts", ())))
+    points = float(q.get("points", 1))
+    if parts and "points" not in q:
+        points = float(sum(p.points for p in parts))  # Moodle's Cloze is worth its parts' sum
     return Question(
         id=q["id"],
         type=q["type"],
         text=q["text"],
         loc=loc,
         title=q.get("title"),
-        points=float(q.get("points", 1)),
+        points=points,
         points_loc=doc.loc(at + ("points",)) if "points" in q else None,
         choices=choices,
         answer=q.get("answer"),
@@ -478,7 +470,9 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
         feedback=Feedback(fb.get("correct"), fb.get("partial"), fb.get("incorrect")),
         tags=tuple(q.get("tags", ())),
         category=tuple(q.get("category", ())),
-        check=_check(doc, at + ("check",), q["check"]),
+        check=check,
+        parts=parts,
+        skip=tuple((str(k), str(v)) for k, v in q.get("skip", {}).items()),
         parameters=_parameters(doc, at + ("parameters",), q["parameters"]) if "parameters" in q else None,
         digits=q.get("digits", doc.data.get("digits")),
         text_loc=doc.text_loc(at + ("text",)),
@@ -497,6 +491,46 @@ def _tolerance(q: dict[str, Any]) -> float | None:
             return relative_tolerance(answer, float(written[:-1]))
         return None
     return float(written)
+
+
+def _choices(doc: Document, at: JsonPath, q: dict[str, Any]) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(
+            text=c.get("text", ""),
+            correct=c["correct"],
+            loc=doc.loc(at + ("choices", i)),
+            text_loc=doc.text_loc(at + ("choices", i, "text")) if "text" in c else None,
+            feedback=c.get("feedback"),
+            value=doc.raw.get(at + ("choices", i, "value")) if "value" in c else None,
+            claim=c.get("claim"),
+            value_loc=doc.text_loc(at + ("choices", i, "value")) if "value" in c else None,
+            claim_loc=doc.text_loc(at + ("choices", i, "claim")) if "claim" in c else None,
+            correct_loc=doc.loc(at + ("choices", i, "correct")),
+            means=" ".join(c["means"].split()).lower() if "means" in c else None,
+            manual=c.get("manual"),
+            credit=float(c["credit"]) if "credit" in c else None,
+            credit_loc=doc.loc(at + ("choices", i, "credit")) if "credit" in c else None,
+        )
+        for i, c in enumerate(q.get("choices", ()))
+    )
+
+
+def _part(doc: Document, at: JsonPath, p: dict[str, Any], shared: Check) -> Part:
+    """A cloze blank; its check is the question's shared definitions plus its own."""
+    return Part(
+        name=p["name"],
+        type=p["type"],
+        loc=doc.loc(at + ("name",)),
+        points=int(p.get("points", 1)),
+        answer=p.get("answer"),
+        answer_loc=doc.loc(at + ("answer",)) if "answer" in p else None,
+        tolerance=float(p["tolerance"]) if "tolerance" in p else None,
+        answers=tuple(
+            Answer(a["text"], doc.loc(at + ("answers", i)), a.get("feedback")) for i, a in enumerate(p.get("answers", ()))
+        ),
+        choices=_choices(doc, at, p),
+        check=merged_check(shared, _check(doc, at + ("check",), p["check"])),
+    )
 
 
 MAX_RANGE_VALUES = 1000
@@ -772,7 +806,7 @@ def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic
                     seen[key] = choice_letter(i)
         if q.type == "numerical" and isinstance(q.answer, bool):
             yield Diagnostic(q.answer_loc or q.loc, "E203", f"`{q.id}`: a numerical answer must be a number, not true/false")
-        if q.check is not None and _checks_nothing(q):
+        if q.check is not None and q.type != "cloze" and _checks_nothing(q):
             yield Diagnostic(
                 q.check.loc,
                 "E114",

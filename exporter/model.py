@@ -20,7 +20,10 @@ QuestionType = Literal[
     "short_answer",
     "essay",
     "matching",
+    "cloze",
 ]
+
+PartType = Literal["numerical", "short_answer", "multiple_choice"]
 
 CHOICE_TYPES = ("multiple_choice", "multiple_answers")
 
@@ -157,6 +160,33 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One blank of a cloze question: a small numerical, short-answer or choice question.
+
+    It holds the fields of the question type it stands for rather than a nested Question,
+    so the model stays a tree of distinct classes (the caches' codec rebuilds by type hint).
+    `part_question` makes the stand-alone Question that checks and writers reuse.
+    """
+
+    name: str
+    type: PartType
+    loc: Loc
+    points: int = 1
+    """Moodle gives each blank an integer mark and the question the sum (multianswer)."""
+    answer: float | str | None = None
+    answer_loc: Loc | None = None
+    tolerance: float | None = None
+    answers: tuple[Answer, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    check: Check | None = None
+
+
+CLOZE_BLANK = r"\[\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\]\]"
+"""`[[name]]` in a cloze question's text: where part `name` goes. Double square brackets,
+because `{{name}}` already means a parameter's value and Markdown gives `[[x]]` no meaning."""
+
+
+@dataclass(frozen=True)
 class Parameters:
     """A question's declared parameters: the question is a template for its variants.
 
@@ -245,6 +275,10 @@ class Question:
     """Decimal places of numbers qbank writes for omitted choice texts (question, else bank)."""
     text_loc: Loc | None = None
     """Where `text` is written (messages about the math in it point there)."""
+    parts: tuple[Part, ...] = ()
+    """cloze: the blanks, in the order the bank lists them (the text may place them otherwise)."""
+    skip: tuple[tuple[str, str], ...] = ()
+    """(target, reason): exports the author left this question out of, on purpose."""
 
     @property
     def display_title(self) -> str:
@@ -254,6 +288,25 @@ class Question:
     @property
     def correct_choices(self) -> tuple[Choice, ...]:
         return tuple(c for c in self.choices if c.correct)
+
+
+def part_question(q: Question, part: Part) -> Question:
+    """Part `part` of cloze question `q` as a question of its own type: the checker verifies
+    its key exactly like a whole question's, and writers reuse their per-type rules."""
+    return Question(
+        id=f"{q.id}.{part.name}",
+        type=part.type,
+        text=f"[[{part.name}]]",
+        loc=part.loc,
+        points=float(part.points),
+        choices=part.choices,
+        answer=part.answer,
+        answer_loc=part.answer_loc,
+        tolerance=part.tolerance,
+        answers=part.answers,
+        check=part.check,
+        digits=q.digits,
+    )
 
 
 @dataclass(frozen=True)

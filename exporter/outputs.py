@@ -87,7 +87,7 @@ def _outputs_of(bank: Bank, report: Report, *, quiz: bool, writers: Sequence[Con
 
     sink = quiz_sink if quiz else report
     return [
-        (Path(writer.target) / folder / f"{bank.name}{writer.suffix}", writer.write(bank, options, sink))
+        (Path(writer.target) / folder / f"{bank.name}{writer.suffix}", writer.write(without_skipped(bank, writer.name), options, sink))
         for writer, options in writers
     ]
 
@@ -99,6 +99,18 @@ class OutputError(Exception):
 
 class RenderError(Exception):
     """A writer raised instead of reporting a finding: a bug in qbank, said in one line."""
+
+
+def without_skipped(bank: Bank, target: str) -> Bank:
+    """The bank less the questions whose `skip:` names this target (the author said why)."""
+    left_out = {q.id for q in bank.questions if any(t == target for t, _ in q.skip)}
+    if not left_out:
+        return bank
+    return replace(
+        bank,
+        questions=tuple(q for q in bank.questions if q.id not in left_out),
+        groups=tuple(replace(g, question_ids=tuple(i for i in g.question_ids if i not in left_out)) for g in bank.groups),
+    )
 
 
 class Staged(Mapping[Path, bytes]):

@@ -304,6 +304,24 @@ def key_accepts(q: Question, item: etree._Element, response: dict[str, Any]) -> 
         return v is not None and v.lower() in {a.text.strip().lower() for a in q.answers}
     if q.type == "essay":
         return False
+    if q.type == "cloze":
+        # each blank's chosen label stands for "typed this text" (fill-in) or "picked this
+        # option" (drop-down); the bank decides whether that text or option is right
+        for part in q.parts:
+            lid = item.find(f"q:presentation/q:response_lid[@ident='response_{part.name}']", NS)
+            texts = {l.get("ident"): label_text(l)[1] for l in lid.iter(f"{{{QTI}}}response_label")}
+            typed = texts.get(response[lid.get("ident")])
+            if typed is None:
+                return False
+            if part.type == "numerical":
+                if _number(typed) is None or abs(_number(typed) - canvas.decimal(part.answer)) > canvas.decimal(part.tolerance or 0):
+                    return False
+            elif part.type == "short_answer":
+                if typed.lower() not in {a.text.strip().lower() for a in part.answers}:
+                    return False
+            elif typed not in {" ".join(c.text.split()) for c in part.choices if c.correct}:
+                return False
+        return True
     if q.type == "matching":
         lids = item.findall("q:presentation/q:response_lid", NS)
         for lid, pair in zip(lids, q.pairs, strict=True):

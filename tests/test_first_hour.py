@@ -265,9 +265,9 @@ def test_a_build_into_dist_is_a_release_and_qbank_lock_releases_without_building
     capsys.readouterr()
     assert not lock.exists()
     assert main(["lock"]) == 0
-    assert "bank/qbank.lock: recorded 30 new id(s)" in capsys.readouterr().err  # 11 seed + 6 features + 13 statistics
+    assert "bank/qbank.lock: recorded 31 new id(s)" in capsys.readouterr().err  # 12 seed + 6 features + 13 statistics
     released = json.loads(lock.read_text(encoding="utf-8"))["questions"]
-    assert len(released) == 30
+    assert len(released) == 31
     lock.unlink()
     assert main(["build", "-j", "1"]) == 0
     assert json.loads(lock.read_text(encoding="utf-8"))["questions"] == released

@@ -46,8 +46,8 @@ def test_seed_bank_loads_clean() -> None:
     assert found == []
     assert [b.name for b in banks] == ["quiz2-differentiation", "scoring-features", "statistics-basics"]
     bank: Bank = banks[0]
-    assert len(bank.questions) == 11
-    assert len({q.id for q in bank.questions}) == 11
+    assert len(bank.questions) == 12
+    assert len({q.id for q in bank.questions}) == 12
     assert all(q.solution for q in bank.questions)
     assert sum(q.check is not None and q.check.is_manual for q in bank.questions) == 1
 

@@ -23,6 +23,8 @@ from exporter.writers.moodle_grades import multiple_answers_weights, percent
 from exporter.model import Answer, Bank, Choice, Feedback, Loc, Pair, Question
 from exporter.text import to_html
 from exporter.writers import moodle
+from exporter.writers.moodle_cloze import inline as cloze_inline
+from moodle_multianswer import extract_question  # noqa: E402
 from exporter.text import decimal_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,6 +248,14 @@ def full_marks_from_xml(q: etree._Element):
     if qtype == "essay":
         assert q.find("answer") is None
         return ("manual",)
+    if qtype == "cloze":
+        # what Moodle's own parser makes of the question text (tests/moodle_multianswer.py)
+        _, wrapped = extract_question(text_of(q.find("questiontext")))
+        return ("cloze", tuple(
+            (w.qtype, w.mark, frozenset(
+                (float(a), float(t)) if w.qtype == "numerical" else (unescape_wildcards(a) if w.qtype == "shortanswer" else a)
+                for a, t, f in zip(w.answers, w.tolerance or [""] * len(w.answers), w.fractions) if f == 1.0))
+            for w in wrapped))
     raise AssertionError(f"unexpected type {qtype}")
 
 
@@ -269,6 +279,14 @@ def full_marks_from_bank(q: Question):
         )
     if q.type == "essay":
         return ("manual",)
+    if q.type == "cloze":
+        kinds = {"numerical": "numerical", "short_answer": "shortanswer", "multiple_choice": "multichoice"}
+        return ("cloze", tuple(
+            (kinds[p.type], p.points, frozenset(
+                {(p.answer, p.tolerance or 0.0)} if p.type == "numerical"
+                else {a.text.strip() for a in p.answers} if p.type == "short_answer"
+                else {cloze_inline(to_html(c.text)) for c in p.choices if c.correct}))
+            for p in q.parts))
     raise AssertionError(q.type)
 
 

@@ -18,7 +18,7 @@ from exporter.variants import expand
 
 REPO = Path(__file__).resolve().parents[1]
 EVERY_TYPE = REPO / "tests" / "import_fixtures" / "every-type.yaml"
-TYPES = {"multiple_choice", "multiple_answers", "true_false", "numerical", "short_answer", "essay", "matching"}
+TYPES = {"multiple_choice", "multiple_answers", "true_false", "numerical", "short_answer", "essay", "matching", "cloze"}
 
 ALL = writers.registered()
 

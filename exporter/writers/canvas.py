@@ -78,7 +78,8 @@ from ..credit import answer_weight, choice_weights, show
 from ..credit import exact as credit_exact
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figure, Figures
-from ..model import Bank, Group, Loc, Question, choice_letter
+from ..cloze import BLANK
+from ..model import Bank, Group, Loc, Part, Question, choice_letter
 from ..text import MathStyle, decimal_text, plain_text, to_html, writable
 from . import Writer, register
 from .ims import (
@@ -152,6 +153,8 @@ E_GROUP = "C111"
 W_GROUP_POINTS = "C211"
 W_CREDIT = "C206"
 W_SHUFFLE = "C207"
+W_CLOZE_EXACT = "C230"
+W_CLOZE_WEIGHTS = "C231"
 
 
 @dataclass(frozen=True)
@@ -506,7 +509,7 @@ class _CanvasWriter:
         metadata = _sub(_sub(element, "itemmetadata"), "qtimetadata")
         ids = self.answer_ids(q)
         for label, entry in (
-            ("question_type", CANVAS_TYPES[q.type]),
+            ("question_type", cloze_type(q) if q.type == "cloze" else CANVAS_TYPES[q.type]),
             ("points_possible", decimal_text(decimal(q.points))),
             ("original_answer_ids", ",".join(str(i) for i in ids)),
             # In a QTI .zip import the item *is* the bank question (its migration id is
@@ -517,7 +520,8 @@ class _CanvasWriter:
             _sub(md, "fieldlabel", label)
             _sub(md, "fieldentry", entry)
 
-        question_html = self.html(q.text)
+        # Canvas's blanks are `[name]` in the text (fill_in_the_blank.rb: blank_id)
+        question_html = self.html(BLANK.sub(r"[\1]", q.text) if q.type == "cloze" else q.text)
         if len(question_html) > QUESTION_TEXT_LIMIT:
             self.error(q.loc, E_TEXT_TOO_LONG, f"question text is {len(question_html)} characters as HTML; Canvas "
                        f"replaces text over {QUESTION_TEXT_LIMIT} with \"The imported question text for this "
@@ -542,6 +546,8 @@ class _CanvasWriter:
             n = len(_full_answers(q))  # the others are left out (answers_left_out)
         elif q.type == "matching":
             n = len(q.pairs)
+        elif q.type == "cloze":
+            n = sum(len(self.blank_labels(q, p)) for p in q.parts)
         else:
             n = 0
         return [answer_id(q.id, k) for k in range(1, n + 1)]
@@ -788,6 +794,91 @@ class _CanvasWriter:
                 _varequal(target, f"response_{lid}", str(rid))
             self.correct_incorrect(item, cond)
 
+    def blank_labels(self, q: Question, part: Part) -> list[str]:
+        """The texts a blank lists: Canvas imports every label of a fill-in blank as a
+        correct answer, and of a drop-down as an option (fill_in_the_blank.rb, process_canvas)."""
+        if part.type == "numerical":
+            number = part.answer if isinstance(part.answer, (int, float)) and not isinstance(part.answer, bool) else 0
+            if not math.isfinite(number):
+                return ["0"]
+            text = decimal_text(decimal(number))
+            # an integer's two usual spellings; any other number only as written
+            return [text, f"{text}.0"] if _exact_integer(part) else [text]
+        if part.type == "short_answer":
+            return list(dict.fromkeys(a.text.strip() for a in part.answers if a.text.strip()))
+        texts = [" ".join(plain_text(c.text).split()) for c in part.choices]
+        if cloze_type(q) == "multiple_dropdowns_question":
+            return texts
+        return [t for t, c in zip(texts, part.choices) if c.correct]
+
+    def body_cloze(self, item: _Item, presentation: etree._Element, ids: list[int]) -> None:
+        """fill_in_multiple_blanks_question, or multiple_dropdowns_question when every part is
+        a choice: one response_lid per blank, ident `response_<name>`, labels as above; each
+        blank adds its share of the score (Canvas weighs blanks equally)."""
+        q = item.q
+        dropdowns = cloze_type(q) == "multiple_dropdowns_question"
+        next_id = iter(ids)
+        keys: list[tuple[str, list[str]]] = []
+        for part in q.parts:
+            labels = self.blank_labels(q, part)
+            respident = f"response_{part.name}"
+            lid = _sub(presentation, "response_lid", ident=respident)
+            _sub(_sub(lid, "material"), "mattext", part.name)
+            choice = _sub(lid, "render_choice")
+            accepted = []
+            for text, c in zip(labels, part.choices if dropdowns else [None] * len(labels)):
+                aid = str(next(next_id))
+                label = _sub(choice, "response_label", ident=aid)
+                _sub(_sub(label, "material"), "mattext", text, texttype="text/plain")
+                if c is None or c.correct:
+                    accepted.append(aid)
+            keys.append((respident, accepted))
+            self.blank_findings(q, part, labels, dropdowns)
+        if len({p.points for p in q.parts}) > 1:
+            self.warning(q.loc, W_CLOZE_WEIGHTS, f"`{q.id}`: Canvas weighs every blank equally; the parts' "
+                         "different `points:` are not kept")
+        self.resprocessing(item)
+        for (respident, accepted), share in zip(keys, _equal_shares(len(keys))):
+            cond, var = _condition(item.resprocessing, continue_=True)
+            target = _sub(var, "or") if len(accepted) > 1 else var
+            for aid in accepted:
+                _varequal(target, respident, aid)
+            if not accepted:
+                _never(var)
+            _setvar(cond, "Add", share)
+        if q.feedback.correct or q.feedback.incorrect:
+            cond, var = self.scoring(item)
+            both = _sub(var, "and")
+            for respident, accepted in keys:
+                either = _sub(both, "or")
+                for aid in accepted:
+                    _varequal(either, respident, aid)
+            self.correct_incorrect(item, cond)
+
+    def blank_findings(self, q: Question, part: Part, labels: list[str], dropdowns: bool) -> None:
+        """What a Canvas blank cannot score as the bank says (it compares typed text)."""
+        if part.type == "numerical" and not _exact_integer(part):
+            self.warning(part.answer_loc or part.loc, W_CLOZE_EXACT, f"`{q.id}`: Canvas scores blank `{part.name}` "
+                         f"by its text: only `{labels[0]}` is accepted as typed (no other spelling"
+                         + (f", no value within the tolerance {decimal_text(part.tolerance)}" if part.tolerance else "")
+                         + "); Moodle's Cloze keeps the numeric check")
+        elif part.type == "multiple_choice" and not dropdowns:
+            self.warning(part.loc, W_CLOZE_EXACT, f"`{q.id}`: Canvas cannot put a drop-down next to typed blanks: "
+                         f"blank `{part.name}` shows no options and accepts the correct option's text "
+                         f"`{labels[0] if labels else ''}` typed")
+        if not labels:
+            self.error(part.loc, E_KEY, f"`{q.id}`: blank `{part.name}` has no accepted answer")
+        for c in part.choices:
+            if c.feedback:
+                self.warning(c.loc, W_CLOZE_EXACT, f"`{q.id}`: feedback on an option of blank `{part.name}` is not "
+                             "exported: Canvas has no per-blank feedback")
+                break
+        for a in part.answers:
+            if a.feedback:
+                self.warning(a.loc, W_CLOZE_EXACT, f"`{q.id}`: feedback on an answer of blank `{part.name}` is not "
+                             "exported: Canvas has no per-blank feedback")
+                break
+
     def match_text(self, markdown: str, loc: Loc, side: str) -> str:
         """One side of a matching pair, as the plain text Canvas keeps of it.
 
@@ -819,6 +910,21 @@ class _CanvasWriter:
 def _full_answers(q: Question) -> list:
     """The short answers worth full marks: the only ones a Canvas package can carry."""
     return [a for a in q.answers if answer_weight(a.credit) == 1]
+
+
+def _exact_integer(part: Part) -> bool:
+    """An integer key with tolerance 0: Canvas's text match loses nothing but odd spellings
+    (`+10`, `10.00`), so typed `10` and `10.0` are accepted and nothing is reported."""
+    a = part.answer
+    return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a) and float(a).is_integer() \
+        and not part.tolerance
+
+
+def cloze_type(q: Question) -> str:
+    """Drop-downs when every part is a choice; otherwise typed blanks."""
+    if q.parts and all(p.type == "multiple_choice" for p in q.parts):
+        return "multiple_dropdowns_question"
+    return "fill_in_multiple_blanks_question"
 
 
 def _never(conditionvar: etree._Element) -> None:

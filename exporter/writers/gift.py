@@ -57,7 +57,8 @@ from typing import Callable
 from . import Writer, register
 from ..diagnostics import Diagnostic, Report
 from ..figures import Figures
-from ..model import Bank, Choice, Loc, Question
+from ..cloze import BLANK
+from ..model import Bank, Choice, Loc, Question, part_question
 from ..text import MathStyle, decimal_text, plain_text, to_html, writable
 from .moodle_bank import (
     TAG_LIMIT,
@@ -340,6 +341,8 @@ class _Writer:
 
     def question(self, q: Question) -> str:
         """The question's block — comment line, `::title::[html]text{…}` — or raises."""
+        if q.type == "cloze":
+            return self.missing_word(q)
         render = getattr(self, f"answers_{q.type}", None)
         if render is None:
             raise Unrepresentable(q.loc, f"GIFT has no question type for {q.type!r}")
@@ -361,6 +364,34 @@ class _Writer:
         general = f"\t####{solution}\n" if solution else ""
         opening = "{" if body.startswith("#") else "{\n"  # `{#` reads as numerical
         return f"{comment}::{self.title(q)}::[html]{text}{opening}{body}{general}}}\n"
+
+    def missing_word(self, q: Question) -> str:
+        """GIFT's missing-word form, `text {answers} more text`: one blank, and (Moodle's GIFT
+        documentation) only for a choice or short-answer blank. Anything else is left out."""
+        part = q.parts[0] if len(q.parts) == 1 else None
+        if part is None:
+            raise Unrepresentable(q.loc, f"GIFT's missing-word form holds one blank and this cloze question has "
+                                  f"{len(q.parts)}; it is in the Moodle XML export as a Cloze question")
+        token = "QBANKGIFTBLANKX"
+        while token in q.text:
+            token += "X"
+        whole = BLANK.sub(token, q.text)
+        html = self.html_required(whole, q.loc, "the question text")
+        before, _, after = html.partition(token)
+        if part.type == "numerical" and after.strip(" \n</p>"):
+            raise Unrepresentable(part.loc, "GIFT's missing-word form takes a choice or short-answer blank, not a "
+                                  "numerical one mid-sentence; it is in the Moodle XML export as a Cloze question")
+        self.no_combined_feedback(q)
+        sub = part_question(q, part)
+        if q.points != 1 and not _set_by_quiz(q):
+            self.warn(q.points_loc or q.loc, W_POINTS, f"points: {q.points:g} cannot be said in GIFT; Moodle imports "
+                      "the question with a default mark of 1 (the Moodle XML export keeps the points)")
+        text = before.rstrip()
+        body = getattr(self, f"answers_{part.type}")(sub)
+        solution = self.html(q.solution, q.loc, "the solution")
+        general = f"\t####{solution}\n" if solution else ""
+        opening = "{" if body.startswith("#") else "{\n"
+        return f"{self.comment_line(q)}::{self.title(q)}::[html]{text} {opening}{body}{general}}} {after.strip()}\n"
 
     def no_combined_feedback(self, q: Question) -> None:
         """GIFT syntax has no place for combined (correct/partial/incorrect) feedback."""

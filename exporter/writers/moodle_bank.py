@@ -138,6 +138,8 @@ _NO_PLACE_FOR: dict[str, tuple[tuple[str, ...], str]] = {
                      "partial-credit answer its own `feedback:` instead)"),
     "essay": (("correct", "partial", "incorrect"),
               "essays are graded by hand, so there is no automatic outcome to attach it to"),
+    "cloze": (("correct", "partial", "incorrect"),
+              "Cloze questions take no question-level feedback from an import (feedback goes on each answer)"),
 }
 
 

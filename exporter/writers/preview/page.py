@@ -21,7 +21,7 @@ from lxml import html as lhtml
 
 from ...diagnostics import Diagnostic
 from ...figures import Figure, Figures
-from ...model import CHOICE_TYPES, Bank, Group, Loc, Question, choice_letter
+from ...model import CHOICE_TYPES, Bank, Group, Loc, Question, choice_letter, part_question
 from ...text import decimal_text, to_html
 from .status import Status, Statuses
 
@@ -33,6 +33,7 @@ TYPE_NAMES = {
     "short_answer": "short answer",
     "essay": "essay",
     "matching": "matching",
+    "cloze": "cloze (fill in the blanks)",
 }
 STATUS_TEXT = {
     "verified": "Machine-verified",
@@ -344,6 +345,20 @@ class PageWriter:
             p = el(art, "p", class_="response")
             label = el(p, "label", "Answer: ")
             el(label, "input", type="text", name=name, disabled="disabled", size="16")
+        elif q.type == "cloze":
+            # the stem shows each blank as [[name]]; here is what students fill into each
+            ul = el(art, "ul", class_="blanks")
+            for part in q.parts:
+                label = el(el(ul, "li"), "label")
+                el(label, "code", f"[[{part.name}]]")
+                add_text(label, f" ({TYPE_NAMES[part.type]}, {part.points} point{'s' if part.points != 1 else ''}): ")
+                if part.type == "multiple_choice":
+                    select = el(label, "select", name=f"{name}-{part.name}", disabled="disabled")
+                    el(select, "option", "Choose…")
+                    for c in part.choices:
+                        el(select, "option", c.text)
+                else:
+                    el(label, "input", type="text", name=f"{name}-{part.name}", disabled="disabled", size="12")
         elif q.type == "essay":
             label = el(el(art, "p", class_="response"), "label", "Answer: ")
             el(label, "textarea", "", name=name, rows="4", cols="50", disabled="disabled")
@@ -399,6 +414,11 @@ class PageWriter:
                 el(body, "p", "Distractors: " + ", ".join(q.distractors))
         elif q.type == "essay":
             el(body, "p", "Graded by hand.", class_="answer")
+        elif q.type == "cloze":
+            for part in q.parts:
+                box = el(body, "div", class_="part")
+                el(el(box, "p"), "code", f"[[{part.name}]]")
+                self.key(box, part_question(q, part))
         for kind in ("correct", "partial", "incorrect"):
             text = getattr(q.feedback, kind)
             if text:
