@@ -170,9 +170,9 @@ def junit(diagnostics: Sequence[Diagnostic], banks: Sequence[Bank], summary: Sum
 class Progress:
     """`checking 120/5000` on an interactive terminal; silent when piped or in CI logs."""
 
-    def __init__(self, stream: IO[str] = sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream  # looked up now: a default bound at import goes stale
+        self.enabled = self.stream.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         if self.enabled and total:

@@ -58,7 +58,7 @@ def test_check_clean_bank_exits_0_with_summary(seed: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     # the seed's 10 questions and the 4 variants of its parametrised one, the statistics
     # bank's 11 and the 4 + 6 variants of its two (each variant is checked)
-    assert "41 questions (27 written, 14 variant(s) of 3 parametrised) in 3 bank file(s): 39 machine-checked, 2 manual, 0 failed; displayed keys: 75 verified, 0 taken as written; 0 error(s)" in err
+    assert "42 questions (28 written, 14 variant(s) of 3 parametrised) in 3 bank file(s): 40 machine-checked, 2 manual, 0 failed; displayed keys: 75 verified, 0 taken as written; 0 error(s)" in err
 
 
 def test_check_wrong_key_exits_1_with_located_finding(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -134,7 +134,9 @@ def test_importing_beside_the_bank_takes_no_used_retired_or_variant_id(tmp_path:
     bank_dir = tmp_path / "bank"
     shutil.copytree(ROOT / "bank", bank_dir)
     out = bank_dir / "again.yaml"
-    assert main(["import", str(DIST / "moodle" / "quiz2-differentiation.xml"), "-o", str(out)]) == 0
+    source = tmp_path / "quiz2-differentiation.xml"  # less its Cloze question, which import does not read yet
+    source.write_bytes(without_cloze((DIST / "moodle" / "quiz2-differentiation.xml").read_bytes()))
+    assert main(["import", str(source), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     bank, problems = load_file(out)
     assert problems == []
