@@ -38,6 +38,10 @@ class Code:
     action: str  # what to do about it
 
 
+LOSS_STAGES = ("write", "canvas", "moodle", "gift")
+"""Stages whose warnings say what a target cannot keep: the only ones `accept_losses` may name."""
+
+
 def _registry(*codes: Code) -> dict[str, Code]:
     table: dict[str, Code] = {}
     for c in codes:
@@ -128,6 +132,9 @@ CODES: dict[str, Code] = _registry(
          "leave out the question's `points` and set each part's `points:`"),
     Code("E234", "error", "bank", "a `credit:` in a cloze part (parts take full-credit keys only, for now)",
          "remove the credit"),
+    Code("E219", "error", "bank",
+         "`accept_losses` names a code that is not a warning about what a target cannot keep (W201, C2xx, M2xx, G2xx)",
+         "list only the target warnings this question is known to cause; fix anything else"),
     # --- stable identity (identity.py)
     Code("L101", "error", "lock", "a released id is gone from the bank",
          "restore it, or list it under `retired: [id]` at the top of its bank file"),

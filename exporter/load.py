@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from . import credit
 from .decimals import decimal_text
+from .codes import ALIASES, CODES, LOSS_STAGES
 from .diagnostics import Diagnostic
 from .model import (
     Answer,
@@ -462,6 +463,7 @@ def _question(doc: Document, index: int, q: dict[str, Any]) -> Question:
             for i, o in enumerate(q.get("other_answers", ()))
         ),
         shuffle=q.get("shuffle"),
+        accept_losses=tuple(q.get("accept_losses", ())),
         pairs=tuple(
             Pair(p["left"], p["right"], doc.loc(at + ("pairs", i))) for i, p in enumerate(q.get("pairs", ()))
         ),
@@ -785,6 +787,14 @@ def _bank_rules(doc: Document, questions: list[Question]) -> Iterable[Diagnostic
     for q in questions:
         for where, message in credit.problems(q):
             yield Diagnostic(where, "E217", f"`{q.id}`: {message}")
+        for i, code in enumerate(q.accept_losses):
+            known = CODES.get(ALIASES.get(code, code))
+            if known is None or known.severity != "warning" or known.stage not in LOSS_STAGES:
+                what = ("no finding code" if known is None
+                        else f"{'an' if known.severity == 'error' else 'a'} {known.severity} of the {known.stage} stage")
+                yield Diagnostic(doc.loc(_question_path(doc, q) + ("accept_losses", i)), "E219",
+                                 f"`{q.id}`: `accept_losses` lists {code}, which is {what}; only warnings about what "
+                                 "a target cannot keep (W201, C2xx, M2xx, G2xx) can be accepted: remove it")
         if q.shuffle is not None and q.type not in ("multiple_choice", "multiple_answers", "matching"):
             yield Diagnostic(doc.loc(_question_path(doc, q) + ("shuffle",)), "E218",
                              f"`{q.id}`: `shuffle` is for choice and matching questions; a {q.type} question has no "

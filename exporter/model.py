@@ -279,6 +279,9 @@ class Question:
     """cloze: the blanks, in the order the bank lists them (the text may place them otherwise)."""
     skip: tuple[tuple[str, str], ...] = ()
     """(target, reason): exports the author left this question out of, on purpose."""
+    accept_losses: tuple[str, ...] = ()
+    """Warning codes of what a target cannot keep that the author has weighed and accepted
+    for this question: they are counted in the summary instead of printed each build."""
 
     @property
     def display_title(self) -> str:

@@ -96,6 +96,8 @@ class Policy:
 
     ignore: frozenset[str] = frozenset()
     warnings_as_errors: bool = False
+    accepted: Mapping[str, tuple[tuple[int, frozenset[str]], ...]] = field(default_factory=dict)
+    """Per bank file: (first line, codes) of each question with `accept_losses`, in line order."""
 
     @classmethod
     def of(cls, ignore: Sequence[str] = (), warnings_as_errors: bool = False) -> Policy:
@@ -105,11 +107,40 @@ class Policy:
             raise ValueError(f"unknown finding code(s): {', '.join(unknown)}")
         return cls(frozenset(codes), warnings_as_errors)
 
-    def apply(self, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    def with_accepted(self, banks: Sequence[Bank]) -> Policy:
+        """The questions' `accept_losses`, located by the lines each question spans."""
+        spans: dict[str, list[tuple[int, frozenset[str]]]] = {}
+        for bank in banks:
+            for q in bank.questions:
+                spans.setdefault(q.loc.path, []).append(
+                    (q.loc.line, frozenset(ALIASES.get(c, c) for c in q.accept_losses)))
+        accepted = {path: tuple(sorted(rows, key=lambda r: r[0])) for path, rows in spans.items()
+                    if any(codes for _, codes in rows)}
+        return replace(self, accepted=accepted)
+
+    def is_accepted(self, d: Diagnostic) -> bool:
+        """A warning the author accepted for the question whose lines it points into. An
+        accepted code never hides an error, and a finding before the first question (the
+        bank's own fields) belongs to no question."""
+        if d.severity != "warning" or d.loc.path not in self.accepted:
+            return False
+        owner: frozenset[str] = frozenset()
+        for line, codes in self.accepted[d.loc.path]:
+            if line > d.loc.line:
+                break
+            owner = codes
+        return d.code in owner
+
+    def split(self, diagnostics: Sequence[Diagnostic]) -> tuple[list[Diagnostic], int]:
+        """The findings to report, and how many accepted losses were left out of them."""
         kept = [d for d in diagnostics if d.code not in self.ignore]
+        reported = [d for d in kept if not self.is_accepted(d)]
         if self.warnings_as_errors:
-            kept = [replace(d, severity="error") if d.severity == "warning" else d for d in kept]
-        return kept
+            reported = [replace(d, severity="error") if d.severity == "warning" else d for d in reported]
+        return reported, len(kept) - len(reported)
+
+    def apply(self, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+        return self.split(diagnostics)[0]
 
 
 @contextmanager
@@ -260,8 +291,11 @@ def check(
     diagnostics += name_clashes([(Path(f).stem, f) for f in files[n_bank_files:]], "Q208", "quiz")
     found, taken = _taken_as_written(list(dict.fromkeys(findings.items)), strict_display)
     everything = list(dict.fromkeys(diagnostics + made.items + found))  # a quiz may repeat a variant's error
-    diagnostics = _order(policy.apply(everything))
+    policy = policy.with_accepted(banks)
+    reported, accepted = policy.split(everything)
+    diagnostics = _order(reported)
     summary = report.Summary(
+        accepted=accepted,
         questions=len(questions),
         checked=counts.checked,
         manual=counts.manual,
@@ -328,7 +362,9 @@ def build(
         outputs = render_stage.render(result.expanded, written, result.quizzes, jobs=jobs or os.cpu_count() or 1,
                                       writers=writers, staging=staging)
     # the variants of a question share its lines, so a writer may say the same thing of each
-    found = _order(result.policy.apply(list(dict.fromkeys(written.items))))
+    reported, accepted = result.policy.split(list(dict.fromkeys(written.items)))
+    found = _order(reported)
+    summary.accepted += accepted
     summary.errors += sum(d.severity == "error" for d in found)
     summary.warnings += sum(d.severity == "warning" for d in found)
     diagnostics = list(result.diagnostics) + found

@@ -35,6 +35,7 @@ class Summary:
     displayed: int = 0  # choice texts whose value sympy checks
     verified: int = 0  # … proved to show that value
     taken: int = 0  # … qbank could not read ("taken as written")
+    accepted: int = 0  # warnings left out because the question lists them under `accept_losses`
 
     def line(self) -> str:
         counted = f"{self.questions} questions"
@@ -50,6 +51,7 @@ class Summary:
             + (f" ({self.unverified} imported, still unverified)" if self.unverified else "")
             + f", {self.failed} failed; "
             f"{shown}{self.errors} error(s), {self.warnings} warning(s)"
+            + (f" ({self.accepted} accepted loss(es) not shown)" if self.accepted else "")
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -64,6 +66,7 @@ class Summary:
             "displayed_keys": self.displayed,
             "displayed_verified": self.verified,
             "displayed_taken_as_written": self.taken,
+            "accepted_losses": self.accepted,
         }
 
 
