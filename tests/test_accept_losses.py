@@ -67,5 +67,5 @@ def test_only_target_loss_warnings_can_be_accepted(clone: Path, capsys) -> None:
 def test_json_report_counts_accepted_losses(clone: Path, capsys) -> None:
     assert main(["check", "-j", "1", "--no-cache", "--format", "json", str(FEATURES)]) == 0
     out = json.loads(capsys.readouterr().out)
-    summary = out["summary"] if "summary" in out else out
-    assert "accepted_losses" in json.dumps(summary)
+    # the Canvas losses are a writer's findings: `check` renders nothing, so it has none to accept
+    assert (out["summary"]["accepted_losses"], out["summary"]["warnings"]) == (0, 0)

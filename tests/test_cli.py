@@ -82,7 +82,8 @@ def test_json_report(tmp_path: Path, monkeypatch, capsys) -> None:
     report = json.loads(capsys.readouterr().out)
     # choice A is the true key (K102) and choice B is keyed correct but wrong (K101)
     assert report["summary"] == {"questions": 2, "checked": 1, "manual": 1, "unverified": 0, "failed": 1, "errors": 2,
-                                 "warnings": 0, "displayed_keys": 2, "displayed_verified": 2, "displayed_taken_as_written": 0}
+                                 "warnings": 0, "displayed_keys": 2, "displayed_verified": 2, "displayed_taken_as_written": 0,
+                                 "accepted_losses": 0}
     assert [d["code"] for d in report["diagnostics"]] == ["K102", "K101"]
     first = report["diagnostics"][0]
     assert (first["path"], first["line"], first["column"], first["severity"]) == ("bank/broken.yaml", 8, 18, "error")
