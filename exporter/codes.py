@@ -161,7 +161,7 @@ CODES: dict[str, Code] = _registry(
          "fix the shapes or the index"),
     Code("X108", "error", "expression", "a bad declaration (built-in or duplicate name, unusable shape)",
          "rename it or fix its shape"),
-    # --- answer keys (keys.py)
+    # --- answer keys (keycheck/)
     Code("K101", "error", "keys", "a `correct:` flag (or a true/false `answer`) disagrees with sympy",
          "fix the key (or the check, if the check is what is wrong)"),
     Code("K102", "error", "keys", "a distractor equals the key", "change the distractor"),

@@ -239,7 +239,7 @@ class Round(sp.Function):
                 if v.is_Float:
                     value = mpmath.mpf(v)
                 else:  # sympy cannot (an unevaluated integral): the key checker's evaluator
-                    from .keys import numeric_value
+                    from .keycheck.numeric import numeric_value
 
                     value = numeric_value(x)
                     if value is None:

@@ -449,7 +449,7 @@ def _within(timeout: float, report: Report, loc: Loc, what: str, call: Callable[
     """`call(*args)` under the checks' wall-clock bound; a timeout (then `_TIMED_OUT`) or a value
     too big to compute (a recursion, memory, a decimal overflow: then None) is a located
     V107 about `what`, instead of an hour of mpmath or a traceback."""
-    from .keys import CheckTimeout, _time_bound
+    from .keycheck.bounds import CheckTimeout, _time_bound
 
     try:
         with _time_bound(timeout):
