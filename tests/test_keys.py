@@ -91,15 +91,11 @@ def test_seed_symbolic_keys(seed: list[Question]) -> None:
     assert sp.simplify(q5 - (1 / (1 + sp.exp(-z)) - y)) == 0
 
 
-def test_seed_is_fast(seed: list[Question]) -> None:
-    """Typical question well under 0.25 s: no simplify unless needed."""
-    from exporter import latex
-
-    latex.warm_up()  # once per process, not per question
+def test_every_seed_question_checks_clean(seed: list[Question]) -> None:
+    """Every machine-checked seed question passes on its own (speed is measured by bench/,
+    not asserted here: a timed test only measures how busy the machine is)."""
     for q in seed:
-        start = time.perf_counter()
-        assert check_question(q) == []
-        assert time.perf_counter() - start < 1.0, q.id  # loose: CI machines vary
+        assert check_question(q) == [], q.id
 
 
 def flipped(q: Question, i: int) -> Question:
