@@ -27,7 +27,7 @@ import base64
 import binascii
 import re
 
-from ..model import Feedback, Loc, Pair, Question
+from ..model import Feedback, Loc, Question
 from ..writers.gift import protect_escapes, restore_escapes
 from ..writers.moodle_bank import split_category_path
 from .common import (
@@ -39,7 +39,7 @@ from .common import (
 )
 from . import Reader
 from .markdown import html_to_markdown, plain_to_markdown
-from .moodle_rules import choice_body, numerical_body, short_answer_body
+from .moodle_rules import choice_body, matching_body, numerical_body, short_answer_body
 
 NAME = "gift"
 DESCRIPTION = "GIFT"
@@ -256,22 +256,13 @@ class _Reader:
         parts = self.split(answers, "=")
         if len(parts) < 2:
             raise Skip("a matching question needs at least two lines")
-        pairs, distractors = [], []
+        rows = []
         for i, part in enumerate(parts, 1):
             if "->" not in part:
                 raise Skip(f"matching line {i} has no '->' (Moodle refuses it too)")
             left_raw, right_raw = part.split("->", 1)
-            right = restore_escapes(right_raw).strip()
-            left = self.field(left_raw.strip(), fmt, f"matching prompt {i}")
-            if not right:
-                raise Skip(f"matching answer {i} is empty")
-            if left:
-                pairs.append(Pair(left, right, self.loc))
-            else:
-                distractors.append(right)
-        if not pairs:
-            raise Skip("a matching question needs at least one pair")
-        return {"type": "matching", "pairs": tuple(pairs), "distractors": tuple(distractors)}
+            rows.append((self.field(left_raw.strip(), fmt, f"matching prompt {i}"), restore_escapes(right_raw).strip()))
+        return matching_body(rows, self.loc)
 
     def true_false(self, answers: str, fmt: str) -> dict:
         bits = answers.split("#", 2)

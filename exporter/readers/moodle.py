@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from ..model import Feedback, Loc, Pair, Question
+from ..model import Feedback, Loc, Question
 from ..writers.moodle_bank import split_category_path
 from .common import (
     E_FORMAT,
@@ -41,7 +41,7 @@ from .common import (
 )
 from . import Reader
 from .markdown import html_to_markdown, plain_to_markdown
-from .moodle_rules import choice_body, numerical_body, short_answer_body
+from .moodle_rules import choice_body, matching_body, numerical_body, short_answer_body
 
 NAME = "moodle"
 DESCRIPTION = "Moodle XML"
@@ -261,21 +261,10 @@ class _Reader:
         return {"type": "essay"}
 
     def body_matching(self, el: etree._Element) -> dict:
-        pairs, distractors = [], []
-        for i, sub in enumerate(el.findall("subquestion"), 1):
-            right = _child_text(sub.find("answer")).strip()
-            left = self.field(sub, f"matching prompt {i}")
-            if not right:
-                raise Skip(f"matching answer {i} is empty")
-            if left:
-                pairs.append(Pair(left, right, self.loc))
-            else:
-                distractors.append(right)
-        if not pairs:
-            raise Skip("a matching question needs at least one pair")
+        body = matching_body([(self.field(sub, f"matching prompt {i}"), _child_text(sub.find("answer")).strip())
+                              for i, sub in enumerate(el.findall("subquestion"), 1)], self.loc)
         shuffle = False if _child_text(el, "shuffleanswers").strip().lower() in ("false", "0") else None
-        return {"type": "matching", "pairs": tuple(pairs), "distractors": tuple(distractors),
-                "feedback": self.combined(el), "shuffle": shuffle}
+        return {**body, "feedback": self.combined(el), "shuffle": shuffle}
 
 
 def read(path: str, data: bytes, figures_rel: str) -> Imported:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from ..credit import exact
-from ..model import Answer, Choice, Feedback, OtherAnswer
+from ..model import Answer, Choice, Feedback, Loc, OtherAnswer, Pair
 from ..writers.moodle_bank import unescape_wildcards
 from ..writers.moodle_grades import GradeError, multiple_answers_weights
 from .common import W_PARTIAL, Imported, Skip
@@ -115,3 +115,20 @@ def short_answer_body(out: Imported, answers: list[tuple[float, str, str | None]
             "answers": tuple(Answer(text, loc, None if (shared is not None and credit is None) else fb, credit)
                              for text, fb, credit in accepted),
             "feedback": Feedback(correct=shared, incorrect=others)}
+
+
+def matching_body(rows: list[tuple[str | None, str]], loc: Loc) -> dict:
+    """Moodle's matching rule, for Moodle XML subquestions and GIFT `a -> b` lines alike:
+    a row with a prompt is a pair, a row without one is an extra wrong answer, an empty
+    answer or no pair at all is refused (Moodle refuses them too)."""
+    pairs, distractors = [], []
+    for i, (left, right) in enumerate(rows, 1):
+        if not right:
+            raise Skip(f"matching answer {i} is empty")
+        if left:
+            pairs.append(Pair(left, right, loc))
+        else:
+            distractors.append(right)
+    if not pairs:
+        raise Skip("a matching question needs at least one pair")
+    return {"type": "matching", "pairs": tuple(pairs), "distractors": tuple(distractors)}
